@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
+// Debian packages (etcd, haproxy, PostgreSQL binaries) when missing, then npm packages.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const pgBin = () => existsSync('/usr/lib/postgresql/15/bin/initdb') || has('initdb');
+
+const wanted = [
+  ['etcd', 'etcd-server'],
+  ['etcdctl', 'etcd-client'],
+  ['haproxy', 'haproxy'],
+];
+const missing = wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+if (!pgBin()) missing.push('postgresql-15');
+if (missing.length > 0) {
+  if (process.getuid && process.getuid() !== 0) {
+    console.error(`setup: missing Debian packages ${missing.join(' ')}; run as root: apt-get update && apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`setup: installing ${missing.join(' ')} from Debian`);
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-q', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  console.log('setup: installing npm packages');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+}

@@ -1,0 +1,56 @@
+import type { HealthCheck, ProbeResult } from '../health/types.js';
+import type { RuntimeDriver } from '../runtime/types.js';
+
+/**
+ * What a service kind means: which instances a release has, which ports stay
+ * stable across releases, how health is judged, what dependants may reference.
+ * Everything but `prepare` and `probe` is pure.
+ */
+export interface KindContext {
+  stack: string;
+  env: string;
+  service: string;
+  /** The validated service section of the stack file (kind-specific shape). */
+  spec: Record<string, unknown>;
+  /** Absolute directory of the stack file. */
+  stackDir: string;
+  /** Absolute path of the service's volume (or of the volumes root for per-member volumes). */
+  volumePath: string | null;
+  /** Stable ports already allocated to this service, by name (see `stablePorts`). */
+  ports: Record<string, number>;
+}
+
+export interface InstanceDraft {
+  /** Suffix that makes the instance id unique within the release: `0`, `1`, `m2`… */
+  ordinal: string;
+  command: string;
+  cwd: string;
+  /** Env without secrets substituted: `${secrets.NAME}` placeholders stay in. */
+  env: Record<string, string>;
+  /** Stable port of this instance (members keep their ports); omitted = assigned at start. */
+  port?: number;
+  /** Volume directory this instance owns (kept across replacements). */
+  volumePath?: string;
+}
+
+export type ReplaceMode = 'blue-green' | 'in-place' | 'cluster-rolling';
+
+export interface ServiceKind {
+  readonly name: string;
+  /** Names of ports allocated once per service and kept across releases. */
+  stablePorts(ctx: Omit<KindContext, 'ports'>): string[];
+  /** Instances of one release of this service. */
+  instances(ctx: KindContext): InstanceDraft[];
+  /** Values dependants may reference as `${service.attr}`; secret-bearing values keep placeholders. */
+  attributes(ctx: KindContext): Record<string, string>;
+  /** How a new release replaces the old one. */
+  replaceMode(ctx: KindContext): ReplaceMode;
+  /** Per-instance health check, or null when the kind judges health with `probe`. */
+  health(ctx: KindContext): HealthCheck | null;
+  /** Secrets this kind generates on first apply (e.g. a database password), by name. */
+  generatedSecrets?(ctx: Omit<KindContext, 'ports'>): string[];
+  /** Side effects before instances start, e.g. initdb into an empty volume. Idempotent. */
+  prepare?(ctx: KindContext, env: Record<string, string>, driver: RuntimeDriver): Promise<void>;
+  /** Kind-specific probe of one instance (used when `health` returns null). */
+  probe?(ctx: KindContext, draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult>;
+}
