@@ -1,0 +1,9 @@
+import { pino, type Logger } from 'pino';
+
+/** The one logger. JSON lines to the given destination (a file path or stderr). */
+export function createLogger(name: string, file?: string): Logger {
+  const dest = file ? pino.destination({ dest: file, mkdir: true, sync: false }) : pino.destination(2);
+  return pino({ name, level: process.env.SYMPHONY_LOG_LEVEL ?? 'info', redact: ['*.password', '*.secret', 'env'] }, dest);
+}
+
+export type { Logger };
