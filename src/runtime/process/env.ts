@@ -1,0 +1,39 @@
+import type { InstanceSpec } from '../types.js';
+
+/** Environment variables stamped on every instance so a restarted agent can find it again. */
+export const STAMP = {
+  scope: 'SYMPHONY_SCOPE',
+  instance: 'SYMPHONY_INSTANCE',
+  service: 'SYMPHONY_SERVICE',
+  release: 'SYMPHONY_RELEASE',
+} as const;
+
+const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
+
+/**
+ * The few variables of the caller that every instance (and exec probe) gets:
+ * PATH, HOME, LANG and TZ when set. Nothing else of the agent leaks through.
+ */
+export function baseEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED) {
+    const value = from[key];
+    if (value !== undefined) env[key] = value;
+  }
+  if (env.PATH === undefined) env.PATH = '/usr/local/bin:/usr/bin:/bin';
+  return env;
+}
+
+/**
+ * The full environment of an instance: base, then the spec's env, then PORT,
+ * then the stamps (last, so a spec cannot forge another instance's identity).
+ */
+export function instanceEnv(scope: string, spec: InstanceSpec, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { ...baseEnv(from), ...spec.env };
+  if (spec.port !== undefined) env.PORT = String(spec.port);
+  env[STAMP.scope] = scope;
+  env[STAMP.instance] = spec.id;
+  env[STAMP.service] = spec.service;
+  env[STAMP.release] = spec.release;
+  return env;
+}
