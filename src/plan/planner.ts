@@ -1,0 +1,150 @@
+import { getKind } from '../kinds/registry.js';
+import type { LoadedStack, ServiceNode } from '../spec/index.js';
+import type { ReleaseRecord } from '../state/types.js';
+import { parseDuration } from '../util/duration.js';
+import { allocatePorts } from './ports.js';
+import { buildRelease, kindContext, releaseReasons } from './release.js';
+import type { Attributes } from './resolve.js';
+import type { Change, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
+
+export interface PlanInput {
+  stack: LoadedStack;
+  state: PlanState;
+  stateDir: string;
+  /** Digest of each app's files, by service (computed by the caller). */
+  artifacts: Record<string, string>;
+  /** HMAC digest of every secret value the apply will have, by name. */
+  secretDigests: Record<string, string>;
+  /** Ports in use by other environments of this state dir. */
+  usedPorts?: number[];
+  /** Limit the plan to these services and what they need. */
+  target?: string[];
+}
+
+/** Services named in `target` plus everything they depend on. */
+export function withDependencies(services: ServiceNode[], target: string[]): Set<string> {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const out = new Set<string>();
+  const visit = (name: string): void => {
+    if (out.has(name)) return;
+    out.add(name);
+    for (const d of byName.get(name)?.deps ?? []) visit(d);
+  };
+  target.forEach(visit);
+  return out;
+}
+
+function routesOf(stack: LoadedStack): PlanRoute[] {
+  return stack.routes.map((r) => ({
+    id: `${stack.env}:${r.listen}:${r.host ?? '*'}:${r.path ?? '/'}`,
+    listen: r.listen,
+    host: r.host,
+    path: r.path,
+    timeoutMs: r.timeout === undefined ? undefined : parseDuration(r.timeout, 0),
+    service: r.to,
+  }));
+}
+
+/**
+ * The pure planner: (stack, recorded state, observed state) -> Plan. Same
+ * inputs, same plan; no I/O. Steps come in dependency order.
+ */
+export function makePlan(input: PlanInput): Plan {
+  const { stack, state } = input;
+  const selected = input.target?.length ? withDependencies(stack.services, input.target) : null;
+  const recorded = new Map(state.services.map((s) => [s.name, s]));
+  const releases = new Map<string, ReleaseRecord>(state.releases.map((r) => [r.id, r]));
+  const alive = new Set(state.alive);
+  const used = new Set<number>([...(input.usedPorts ?? []), ...stack.routes.map((r) => r.listen)]);
+  for (const s of state.services) Object.values(s.ports).forEach((p) => used.add(p));
+
+  const routes = routesOf(stack);
+  const attrs: Attributes = {};
+  const changes: Change[] = [];
+  const steps: PlanStep[] = [];
+  const newReleases: Record<string, ReleaseConfig> = {};
+  const replicas: Record<string, number> = {};
+
+  for (const node of stack.services) {
+    const route = routes.find((r) => r.service === node.name);
+    const rec = recorded.get(node.name);
+    const kind = getKind(node.kind);
+    const base = kindContext(node, stack, input.stateDir, {});
+    const explicit = (node.spec as { postgres?: { port?: number } }).postgres?.port;
+    const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? {}, explicit ? { port: explicit } : {}, used);
+    attrs[node.name] = route
+      ? { host: '127.0.0.1', port: String(route.listen), url: `http://127.0.0.1:${route.listen}`, ...kind.attributes({ ...base, ports }) }
+      : kind.attributes({ ...base, ports });
+    if (selected && !selected.has(node.name)) continue;
+
+    const { id, config } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
+    const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
+    replicas[node.name] = count;
+    const step = (verb: PlanStep['verb'], previous: string | null = null): PlanStep => ({ name: `${node.name}:${verb}`, service: node.name, verb, release: id, previous });
+    const current = rec?.currentRelease ?? null;
+
+    if (!current) {
+      newReleases[id] = config;
+      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id });
+      if (config.volume) steps.push(step('volume'));
+      steps.push(step('release'));
+      if (kind.prepare) steps.push(step('prepare'));
+      steps.push(step('start'), step('health'), step('switch'));
+      continue;
+    }
+    if (current !== id) {
+      newReleases[id] = config;
+      const prev = releases.get(current);
+      const reasons = prev ? releaseReasons(prev.config as ReleaseConfig, config) : ['recorded release is missing'];
+      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id });
+      if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
+      steps.push(step('release', current));
+      if (kind.prepare) steps.push(step('prepare', current));
+      if (config.deploy.replaceMode === 'in-place') {
+        steps.push(step('replace-in-place', current), step('health', current), step('switch', current));
+      } else if (config.deploy.replaceMode === 'cluster-rolling') {
+        steps.push(step('roll', current), step('switch', current));
+      } else {
+        steps.push(step('start', current), step('health', current), step('switch', current), step('drain', current), step('stop-old', current));
+      }
+      continue;
+    }
+    const live = state.instances.filter((i) => i.service === node.name && i.release === current && i.status !== 'stopped' && i.status !== 'failed');
+    const running = live.filter((i) => alive.has(i.id));
+    const reasons: string[] = [];
+    if (live.length !== count) reasons.push(`replicas ${live.length} -> ${count}`);
+    if (running.length < live.length) reasons.push(`${live.length - running.length} of ${live.length} instances not running`);
+    if (reasons.length === 0) {
+      changes.push({ service: node.name, kind: node.kind, action: 'none', reasons: [], from: current, to: current });
+      continue;
+    }
+    changes.push({ service: node.name, kind: node.kind, action: 'update', reasons, from: current, to: current });
+    steps.push({ ...step('scale', current), release: current, replicas: count }, { ...step('health', current), release: current });
+  }
+
+  if (!selected) {
+    const wanted = new Set(stack.services.map((s) => s.name));
+    for (const rec of [...state.services].reverse()) {
+      if (wanted.has(rec.name)) continue;
+      changes.push({ service: rec.name, kind: rec.kind, action: 'destroy', reasons: ['removed from the stack file (volumes kept)'], from: rec.currentRelease, to: null });
+      steps.unshift(
+        { name: `${rec.name}:stop`, service: rec.name, verb: 'stop', release: null, previous: rec.currentRelease },
+        { name: `${rec.name}:forget`, service: rec.name, verb: 'forget', release: null, previous: rec.currentRelease },
+      );
+    }
+  }
+
+  return {
+    format: 1,
+    kind: 'apply',
+    stack: stack.name,
+    env: stack.env,
+    stackFile: stack.file,
+    serial: state.serial,
+    changes,
+    steps,
+    releases: newReleases,
+    routes,
+    replicas,
+  };
+}

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { getKind } from '../kinds/registry.js';
+import type { KindContext } from '../kinds/types.js';
+import type { LoadedStack, ServiceNode } from '../spec/index.js';
+import type { Deploy } from '../spec/schema.js';
+import { parseDuration } from '../util/duration.js';
+import { sha256, stableJson } from './hash.js';
+import { resolveDraft, secretsUsed, type Attributes } from './resolve.js';
+import type { DeployConfig, ReleaseConfig } from './types.js';
+
+export interface ReleaseInputs {
+  stack: LoadedStack;
+  stateDir: string;
+  ports: Record<string, number>;
+  attrs: Attributes;
+  artifact: string;
+  secretDigests: Record<string, string>;
+}
+
+export function volumePathOf(stateDir: string, env: string, volume: string): string {
+  return join(stateDir, 'volumes', env, volume);
+}
+
+export function kindContext(node: ServiceNode, stack: LoadedStack, stateDir: string, ports: Record<string, number>): KindContext {
+  const spec = node.spec as Record<string, unknown> & { volume?: string };
+  return {
+    stack: stack.name,
+    env: stack.env,
+    service: node.name,
+    spec,
+    stackDir: stack.dir,
+    volumePath: spec.volume ? volumePathOf(stateDir, stack.env, spec.volume) : null,
+    ports,
+  };
+}
+
+function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceMode']): DeployConfig {
+  const x = d ?? {};
+  return {
+    strategy: x.strategy ?? 'blue-green',
+    replaceMode,
+    drainMs: parseDuration(x.drain, 10_000),
+    graceMs: parseDuration(x.grace, 10_000),
+    warmMs: parseDuration(x.warm, 300_000),
+    steps: x.steps ?? [10, 50, 100],
+    pauseMs: parseDuration(x.pause, 0),
+    maxUnavailable: x.max_unavailable ?? 0,
+    maxSurge: x.max_surge ?? 1,
+  };
+}
+
+/** The release a service would get from the stack as written: config and deterministic id. Pure. */
+export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: string; config: ReleaseConfig } {
+  const kind = getKind(node.kind);
+  const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports);
+  const drafts = kind.instances(ctx).map((d) => resolveDraft(d, inp.attrs, `services.${node.name}`));
+  const generated = (kind.generatedSecrets?.(ctx) ?? []).map((s) => `${node.name}.${s}`);
+  const used = secretsUsed(drafts);
+  const spec = node.spec as Record<string, unknown> & { volume?: string; runtime?: string; deploy?: Deploy };
+  const config: ReleaseConfig = {
+    service: node.name,
+    kind: node.kind,
+    runtime: spec.runtime ?? 'process',
+    artifact: inp.artifact,
+    instances: drafts,
+    health: kind.health(ctx),
+    deploy: deployConfig(spec.deploy, kind.replaceMode(ctx)),
+    ports: inp.ports,
+    volume: spec.volume ?? null,
+    volumePath: ctx.volumePath,
+    secretDigests: Object.fromEntries(used.map((n) => [n, inp.secretDigests[n] ?? 'unset'])),
+    generatedSecrets: generated,
+    spec: stripReplicas(spec),
+  };
+  const id = `${node.name}-${sha256(stableJson(config)).slice(0, 8)}`;
+  return { id, config };
+}
+
+function stripReplicas(spec: Record<string, unknown>): Record<string, unknown> {
+  const { replicas: _r, ...rest } = spec;
+  return rest;
+}
+
+/** Why `next` replaces `prev`: names of what changed, never values. */
+export function releaseReasons(prev: ReleaseConfig, next: ReleaseConfig): string[] {
+  const reasons: string[] = [];
+  if (prev.artifact !== next.artifact) reasons.push(`files changed (${prev.artifact.slice(0, 8)} -> ${next.artifact.slice(0, 8)})`);
+  const a = prev.instances;
+  const b = next.instances;
+  if (a.length !== b.length) reasons.push(`members ${a.length} -> ${b.length}`);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i].command !== b[i].command) reasons.push(`command of ${b[i].ordinal} changed`);
+    if (a[i].cwd !== b[i].cwd) reasons.push(`dir changed`);
+    const keys = new Set([...Object.keys(a[i].env), ...Object.keys(b[i].env)]);
+    for (const k of [...keys].sort()) if (a[i].env[k] !== b[i].env[k]) reasons.push(`env ${k} changed`);
+  }
+  for (const [n, d] of Object.entries(next.secretDigests)) if (prev.secretDigests[n] !== d) reasons.push(`secret ${n} changed`);
+  if (stableJson(prev.health) !== stableJson(next.health)) reasons.push('health check changed');
+  if (stableJson(prev.deploy) !== stableJson(next.deploy)) reasons.push('deploy settings changed');
+  if (stableJson(prev.ports) !== stableJson(next.ports)) reasons.push('ports changed');
+  if (prev.volume !== next.volume) reasons.push(`volume ${prev.volume ?? '(none)'} -> ${next.volume ?? '(none)'}`);
+  if (reasons.length === 0) reasons.push('configuration changed');
+  return [...new Set(reasons)];
+}
