@@ -1,0 +1,81 @@
+import pg from 'pg';
+import type { ProbeResult } from '../../health/types.js';
+import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
+import { PASSWORD_ENV, preparePostgres } from './initdb.js';
+import { asServerUser } from './server-user.js';
+import { postgresLayout, shellQuote } from './settings.js';
+
+export { checkVersionChange, postgresLayout, binDirFor, defaultRoleName, type PostgresLayout, type VersionChange } from './settings.js';
+export { PostgresKindError } from './errors.js';
+export { PASSWORD_ENV } from './initdb.js';
+
+/** `${secrets.<service>.password}`: the placeholder the secret store substitutes at start. */
+export function passwordPlaceholder(service: string): string {
+  return '${secrets.' + service + '.password}';
+}
+
+/** Shell command line of the server process (dropping root to the postgres account when needed). */
+export function serverCommand(ctx: KindContext): string {
+  const layout = postgresLayout(ctx);
+  const [cmd, args] = asServerUser(`${layout.binDir}/postgres`, layout.args);
+  return 'exec ' + [cmd, ...args].map(shellQuote).join(' ');
+}
+
+async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
+  const layout = postgresLayout(ctx);
+  const client = new pg.Client({
+    host: '127.0.0.1', port: layout.port, user: layout.user, database: layout.database,
+    password: env[PASSWORD_ENV], connectionTimeoutMillis: 2000,
+  });
+  try {
+    await client.connect();
+    const res = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    if (res.rows[0]?.r) return { ok: false, detail: `127.0.0.1:${layout.port} accepts connections but is in recovery` };
+    return { ok: true, detail: `127.0.0.1:${layout.port} accepts connections, not in recovery` };
+  } catch (err) {
+    return { ok: false, detail: `127.0.0.1:${layout.port}: ${(err as Error).message}` };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A PostgreSQL server on its own volume. One instance; settings or minor
+ * version changes restart it in place on the same data directory; a major
+ * version change is refused (see `checkVersionChange`). Defaults: user and
+ * database are the stack name with dashes turned into underscores.
+ */
+export const postgresKind: ServiceKind = {
+  name: 'postgres',
+  stablePorts: () => ['port'],
+  instances(ctx) {
+    const layout = postgresLayout(ctx);
+    return [{
+      ordinal: '0',
+      command: serverCommand(ctx),
+      cwd: ctx.volumePath ?? '/',
+      env: { [PASSWORD_ENV]: passwordPlaceholder(ctx.service), PGDATA: layout.dataDir },
+      port: layout.port,
+      volumePath: ctx.volumePath ?? undefined,
+    }];
+  },
+  attributes(ctx) {
+    const { user, database, port } = postgresLayout(ctx);
+    const password = passwordPlaceholder(ctx.service);
+    return {
+      url: `postgres://${encodeURIComponent(user)}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+      host: '127.0.0.1',
+      port: String(port),
+      user,
+      database,
+      password,
+    };
+  },
+  replaceMode: () => 'in-place',
+  health: () => null,
+  generatedSecrets: () => ['password'],
+  async prepare(ctx, env) {
+    await preparePostgres(postgresLayout(ctx), ctx.volumePath as string, env);
+  },
+  probe,
+};

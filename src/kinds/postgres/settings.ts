@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PostgresServiceSpec } from '../../spec/schema.js';
+import type { KindContext } from '../types.js';
+import { PostgresKindError } from './errors.js';
+
+/** Root of the Debian/Ubuntu layout: one `bin/` per major version. */
+export const POSTGRES_ROOT = process.env.SYMPHONY_POSTGRES_ROOT ?? '/usr/lib/postgresql';
+
+/** Everything about one postgres service that follows from its stack section. */
+export interface PostgresLayout {
+  major: string;
+  binDir: string;
+  port: number;
+  user: string;
+  database: string;
+  dataDir: string;
+  socketDir: string;
+  /** Arguments of the `postgres` server process after the binary. */
+  args: string[];
+}
+
+/** Identifier-safe default for user and database: the stack name with dashes as underscores. */
+export function defaultRoleName(stack: string): string {
+  return stack.replace(/-/g, '_');
+}
+
+export function majorOf(version: string): string {
+  return version.split('.')[0];
+}
+
+/** Binaries of a major version; refuses when that version is not installed. */
+export function binDirFor(major: string, root = POSTGRES_ROOT): string {
+  const dir = join(root, major, 'bin');
+  if (!existsSync(join(dir, 'postgres'))) {
+    throw new PostgresKindError(
+      `PostgreSQL ${major} is not installed: ${join(dir, 'postgres')} does not exist`,
+      `install it (apt-get install postgresql-${major}) or set postgres.version to an installed major (ls ${root})`,
+    );
+  }
+  return dir;
+}
+
+/** Resolve the service section into paths, port and server arguments. Pure except the binary check. */
+export function postgresLayout(ctx: KindContext): PostgresLayout {
+  const pg = (ctx.spec as PostgresServiceSpec).postgres;
+  if (!ctx.volumePath) {
+    throw new PostgresKindError(
+      `service ${ctx.service}: postgres needs a volume for its data`,
+      `add \`volume: ${ctx.service}-data\` to services.${ctx.service} in the stack file`,
+    );
+  }
+  const port = pg.port ?? ctx.ports.port;
+  if (!port) {
+    throw new PostgresKindError(`service ${ctx.service}: no port allocated for postgres`, 'run `symphony plan` again so the planner allocates one');
+  }
+  const major = majorOf(pg.version);
+  const dataDir = join(ctx.volumePath, 'data');
+  const socketDir = join(ctx.volumePath, 'run');
+  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir];
+  for (const [key, value] of Object.entries(pg.settings ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!/^[a-z_][a-z0-9_.]*$/.test(key)) {
+      throw new PostgresKindError(`service ${ctx.service}: '${key}' is not a postgres setting name`, `fix services.${ctx.service}.postgres.settings`);
+    }
+    args.push('-c', `${key}=${value}`);
+  }
+  const user = pg.user ?? defaultRoleName(ctx.stack);
+  return { major, binDir: binDirFor(major), port, user, database: pg.database ?? user, dataDir, socketDir, args };
+}
+
+/** Quote one argument for `/bin/sh`. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface VersionChange {
+  /** `in-place`: same volume, fast shutdown then start. */
+  action: 'none' | 'in-place';
+  note: string;
+}
+
+/**
+ * What a version change of a postgres service means. Minor changes (15.3 → 15.4,
+ * or only settings) restart on the same volume; a major change is refused.
+ */
+export function checkVersionChange(from: string, to: string): VersionChange {
+  const [a, b] = [majorOf(from), majorOf(to)];
+  if (a !== b) {
+    throw new PostgresKindError(
+      `postgres major version change ${from} → ${to} is not supported: the data directory of ${a} cannot be opened by ${b}`,
+      `keep postgres.version at "${a}" for now; a major upgrade (pg_upgrade or logical replication) is a separate operation`,
+    );
+  }
+  if (from === to) return { action: 'none', note: 'same version' };
+  return { action: 'in-place', note: `restart on the same volume (${from} → ${to}); new connections are refused for a few seconds` };
+}
