@@ -25,12 +25,12 @@ export const DEFAULT_HEALTH: HealthDefaults = {
 /**
  * Resolve the `health:` section of a service into a HealthCheck: durations
  * in milliseconds, every threshold set. Pure. When the spec names no probe
- * (http, tcp or exec), the defaults' probe applies; when neither does, the
- * check has no probe and an instance is judged by running at all.
+ * (http, tcp or exec), the defaults' probe applies; `tcp: false` alone opts
+ * out of it. A check without a probe judges an instance by running at all.
  */
 export function resolveHealthCheck(spec: Health | undefined, defaults: HealthDefaults = DEFAULT_HEALTH): HealthCheck {
   const s = spec ?? {};
-  const named = s.http !== undefined || s.tcp === true || s.exec !== undefined;
+  const named = s.http !== undefined || s.tcp !== undefined || s.exec !== undefined;
   const probe = named ? { http: s.http, tcp: s.tcp === true ? true : undefined, exec: s.exec } : (defaults.probe ?? {});
   const check: HealthCheck = {
     intervalMs: parseDuration(s.interval, defaults.intervalMs),

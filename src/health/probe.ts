@@ -25,8 +25,11 @@ function hostPort(target: ProbeTarget): string {
 }
 
 function errorCode(err: unknown): string {
-  const e = err as { code?: string; cause?: { code?: string }; name?: string; message?: string };
-  return e.code ?? e.cause?.code ?? e.name ?? String(e.message ?? err);
+  const e = err as { code?: unknown; cause?: { code?: unknown }; name?: string; message?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return e.name;
+  if (typeof e.code === 'string') return e.code;
+  if (typeof e.cause?.code === 'string') return e.cause.code;
+  return e.message ?? String(err);
 }
 
 const CODE_TEXT: Record<string, string> = {
@@ -39,6 +42,7 @@ const CODE_TEXT: Record<string, string> = {
 
 function failure(what: string, err: unknown, timeoutMs: number): ProbeResult {
   const code = errorCode(err);
+  if (code === 'AbortError') return { ok: false, detail: `${what}: aborted` };
   if (code === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return { ok: false, detail: `${what}: no answer within ${timeoutMs} ms` };
   }
