@@ -1,38 +1,62 @@
 import { z } from 'zod';
 
+/**
+ * The stack file's shape, section by section. This is the one source of truth:
+ * the loader validates with it and `stackJsonSchema()` is generated from it.
+ * Messages of custom checks start with "must" so they read well after a path.
+ */
+
 /** A duration such as `500ms`, `10s`, `5m`, or a number of milliseconds. */
 export const Duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration like 500ms, 10s, 5m or 1h')])
+  .union(
+    [
+      z.number().int().nonnegative(),
+      z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be a duration such as 500ms, 10s, 5m or 1h'),
+    ],
+    { error: 'must be a duration such as 500ms, 10s, 5m or 1h, or a number of milliseconds' },
+  )
   .describe('A duration: 500ms, 10s, 5m, 1h, or a number of milliseconds');
 
-const Name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lowercase letters, digits and dashes, starting with a letter');
+export const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter, at most 40 long');
 const Port = z.number().int().min(1).max(65535);
+const Scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' });
+const Settings = z.record(z.string(), Scalar.transform(String));
 
 export const HealthSpec = z
   .strictObject({
-    http: z.string().startsWith('/').optional().describe('HTTP GET path; healthy on 2xx/3xx'),
+    http: z.string().startsWith('/', 'must be a path starting with /').optional().describe('HTTP GET path; healthy on 2xx/3xx'),
     tcp: z.boolean().optional().describe('healthy when the port accepts a TCP connection'),
-    exec: z.string().optional().describe('shell command; healthy on exit code 0'),
+    exec: z.string().min(1).optional().describe('shell command; healthy on exit code 0'),
     interval: Duration.optional(),
     timeout: Duration.optional(),
     healthy_threshold: z.number().int().min(1).max(20).optional(),
     unhealthy_threshold: z.number().int().min(1).max(20).optional(),
     start_timeout: Duration.optional().describe('how long a new instance may take to become healthy'),
   })
-  .describe('Health probe of each instance');
+  .superRefine((h, ctx) => {
+    const probes = (['http', 'tcp', 'exec'] as const).filter((k) => h[k] !== undefined && h[k] !== false);
+    if (probes.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [probes[1]], message: `must be alone: choose one of http, tcp, exec (found ${probes.join(' and ')})` });
+    }
+  })
+  .describe('Health probe of each instance (default: tcp on the instance port)');
 
-export const DeploySpec = z.strictObject({
-  strategy: z.enum(['blue-green', 'canary', 'rolling', 'recreate']).optional(),
-  drain: Duration.optional().describe('how long in-flight requests may finish on the old release'),
-  grace: Duration.optional().describe('time between SIGTERM and SIGKILL when stopping an instance'),
-  warm: Duration.optional().describe('how long the previous release stays running for an instant rollback'),
-  steps: z.array(z.number().int().min(1).max(100)).optional().describe('canary traffic percentages'),
-  pause: Duration.optional().describe('canary pause between steps'),
-  max_unavailable: z.number().int().min(0).optional(),
-  max_surge: z.number().int().min(0).optional(),
-});
+export const DeploySpec = z
+  .strictObject({
+    strategy: z.enum(['blue-green', 'canary', 'rolling', 'recreate']).optional(),
+    drain: Duration.optional().describe('how long in-flight requests may finish on the old release'),
+    grace: Duration.optional().describe('time between SIGTERM and SIGKILL when stopping an instance'),
+    warm: Duration.optional().describe('how long the previous release stays running for an instant rollback'),
+    steps: z.array(z.number().int().min(1).max(100)).min(1).optional().describe('canary traffic percentages'),
+    pause: Duration.optional().describe('canary pause between steps'),
+    max_unavailable: z.number().int().min(0).optional(),
+    max_surge: z.number().int().min(0).optional(),
+  })
+  .describe('How a new release replaces the old one');
 
-const EnvMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+const EnvMap = z.record(z.string(), Scalar.transform(String)).describe('environment variables; values may hold ${service.attr} and ${secrets.NAME}');
 
 const Common = {
   uses: z.array(Name).optional().describe('services this one needs started first'),
@@ -40,67 +64,97 @@ const Common = {
   env: EnvMap.optional(),
 };
 
-export const AppService = z.strictObject({
-  ...Common,
-  run: z.string().min(1).describe('command line started by the process runtime'),
-  dir: z.string().optional().describe('working directory, relative to the stack file'),
-  replicas: z.number().int().min(0).max(100).optional(),
-  health: HealthSpec.optional(),
-  deploy: DeploySpec.optional(),
-  runtime: z.string().optional().describe('runtime driver name (default: process)'),
-});
+export const AppService = z
+  .strictObject({
+    ...Common,
+    run: z.string().min(1).describe('command line started by the process runtime'),
+    dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
+    replicas: z.number().int().min(0).max(100).optional(),
+    health: HealthSpec.optional(),
+    deploy: DeploySpec.optional(),
+    runtime: z.string().optional().describe('runtime driver name (default: process)'),
+  })
+  .describe('A stateless app run as processes');
 
-export const PostgresService = z.strictObject({
-  ...Common,
-  postgres: z.strictObject({
-    version: z.string().regex(/^\d+(\.\d+)?$/, 'a version such as "15" or "15.4"'),
-    port: Port.optional(),
-    database: z.string().optional(),
-    user: z.string().optional(),
-    password_secret: z.string().optional(),
-    settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-  }),
-  migrations: z.string().optional().describe('directory of migration files, one a version'),
-});
+export const PostgresService = z
+  .strictObject({
+    ...Common,
+    postgres: z.strictObject({
+      version: z.string().regex(/^\d+(\.\d+)?$/, 'must be a version such as "15" or "15.4"'),
+      port: Port.optional().describe('fixed port; default: allocated once and kept'),
+      database: Name.optional(),
+      user: Name.optional(),
+      password_secret: z.string().optional().describe('name of a declared secret holding the password; default: generated'),
+      settings: Settings.optional().describe('postgresql.conf settings'),
+    }),
+    migrations: z.string().min(1).optional().describe('directory of migration files, one a version'),
+  })
+  .describe('A PostgreSQL server with a persistent volume');
 
-export const EtcdService = z.strictObject({
-  ...Common,
-  etcd: z.strictObject({
-    version: z.string(),
-    members: z.number().int(),
-    settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-  }),
-  deploy: DeploySpec.optional(),
-});
+export const EtcdService = z
+  .strictObject({
+    ...Common,
+    etcd: z.strictObject({
+      version: z.string().regex(/^\d+(\.\d+)*$/, 'must be a version such as "3.4"'),
+      members: z
+        .number()
+        .int()
+        .refine((n) => n >= 1 && n % 2 === 1, {
+          message: 'must be an odd number >= 1: quorum is a majority, so an even count tolerates no more failures than one member fewer',
+        }),
+      settings: Settings.optional(),
+    }),
+    deploy: DeploySpec.optional(),
+  })
+  .describe('An etcd cluster, one volume per member');
 
+/** For editors only: the loader picks the schema by the kind key (see `KIND_SCHEMAS`). */
 export const ServiceSpec = z.union([AppService, PostgresService, EtcdService]);
 
+export const KIND_SCHEMAS = { app: AppService, postgres: PostgresService, etcd: EtcdService } as const;
+
 export const RouteSpec = z.strictObject({
-  listen: Port,
-  to: Name,
-  host: z.string().optional(),
-  path: z.string().startsWith('/').optional(),
+  listen: Port.describe('port the router listens on'),
+  to: Name.describe('app service that receives the traffic'),
+  host: z.string().min(1).optional().describe('match the Host header'),
+  path: z.string().startsWith('/', 'must be a path starting with /').optional().describe('match a path prefix'),
   timeout: Duration.optional(),
 });
 
-export const SecretSource = z.union([
-  z.strictObject({ env: z.string() }),
-  z.strictObject({ file: z.string() }),
-]);
+export const SecretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit');
+
+export const SecretSource = z
+  .strictObject({
+    env: z.string().min(1).optional().describe('read from this environment variable of the CLI'),
+    file: z.string().min(1).optional().describe('read from this file, relative to the stack file'),
+  })
+  .refine((s) => (s.env === undefined) !== (s.file === undefined), { message: 'must have exactly one of env, file' });
 
 export const EnvironmentSpec = z.strictObject({
-  routes: z.array(RouteSpec).optional(),
-  services: z.record(Name, z.record(z.string(), z.unknown())).optional().describe('per-service overrides, merged over the base'),
+  routes: z.array(RouteSpec).optional().describe('replaces the base routes'),
+  services: z
+    .record(Name, z.record(z.string(), z.unknown(), { error: 'must be a mapping of keys to override' }))
+    .optional()
+    .describe('per-service overrides, deep-merged over the base'),
   require_rehearsal: z.boolean().optional(),
 });
 
-export const StackSpec = z.strictObject({
-  name: Name,
-  services: z.record(Name, ServiceSpec),
-  routes: z.array(RouteSpec).optional(),
-  secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), SecretSource).optional(),
-  environments: z.record(Name, EnvironmentSpec).optional(),
-});
+function stackShape<S extends z.ZodType>(service: S) {
+  return z.strictObject({
+    name: Name,
+    services: z.record(Name, service),
+    routes: z.array(RouteSpec).optional(),
+    secrets: z.record(SecretName, SecretSource).optional(),
+    environments: z.record(Name, EnvironmentSpec).optional(),
+  });
+}
+
+export const StackSpec = stackShape(ServiceSpec);
+
+/** First pass of the loader: services are checked one by one afterwards, by kind. */
+export const StackShell = stackShape(
+  z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run, postgres, etcd' }),
+);
 
 export type Stack = z.infer<typeof StackSpec>;
 export type Service = z.infer<typeof ServiceSpec>;
@@ -110,3 +164,4 @@ export type EtcdServiceSpec = z.infer<typeof EtcdService>;
 export type Route = z.infer<typeof RouteSpec>;
 export type Health = z.infer<typeof HealthSpec>;
 export type Deploy = z.infer<typeof DeploySpec>;
+export type Environment = z.infer<typeof EnvironmentSpec>;

@@ -1,0 +1,10 @@
+/**
+ * The stack file: schema, loader with positions, environments, references.
+ * The planner and the CLI use only what this module exports.
+ */
+export { loadStack, parseStackText, type LoadedStack, type SecretRef, type ServiceNode } from './load.js';
+export { findReferences, kindOf, KIND_ATTRIBUTES, type Reference, type ServiceKindName } from './references.js';
+export { stackJsonSchema } from './json-schema.js';
+export { DEFAULTS, resolveDeploy, resolveHealth, type ResolvedDeploy } from './defaults.js';
+export { DEFAULT_ENV } from './environments.js';
+export type { AppServiceSpec, Deploy, EtcdServiceSpec, Health, PostgresServiceSpec, Route, Service, Stack } from './schema.js';
