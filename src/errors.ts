@@ -27,7 +27,7 @@ export interface SpecIssue {
 
 /** The stack file is wrong. Carries every issue found, each with file, line and path. */
 export class SpecError extends SymphonyError {
-  override readonly code = 'spec_invalid';
+  override readonly code: string = 'spec_invalid';
   constructor(readonly issues: SpecIssue[]) {
     super(
       issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path ? i.path + ': ' : ''}${i.message}`).join('\n'),
@@ -49,7 +49,7 @@ export interface LeaseInfo {
 
 /** Someone else holds the environment's lock. */
 export class LockHeldError extends SymphonyError {
-  override readonly code = 'lock_held';
+  override readonly code: string = 'lock_held';
   constructor(readonly lease: LeaseInfo) {
     super(
       `the lock is held by ${lease.holder} (lease ${lease.id}, since ${lease.acquiredAt}, expires ${lease.expiresAt}` +
@@ -64,7 +64,7 @@ export class LockHeldError extends SymphonyError {
 }
 
 export class HealthCheckTimeoutError extends SymphonyError {
-  override readonly code = 'health_timeout';
+  override readonly code: string = 'health_timeout';
   constructor(readonly instance: string, readonly waitedMs: number, readonly lastDetail: string, logFile?: string) {
     super(
       `instance ${instance} did not become healthy within ${waitedMs} ms (last probe: ${lastDetail})`,
@@ -75,7 +75,7 @@ export class HealthCheckTimeoutError extends SymphonyError {
 
 /** The state moved since a saved plan was made. */
 export class StalePlanError extends SymphonyError {
-  override readonly code = 'plan_stale';
+  override readonly code: string = 'plan_stale';
   constructor(planSerial: number, stateSerial: number) {
     super(
       `the saved plan was made at state serial ${planSerial}, but the state is now at ${stateSerial}`,
@@ -85,15 +85,15 @@ export class StalePlanError extends SymphonyError {
 }
 
 export class NotFoundError extends SymphonyError {
-  override readonly code = 'not_found';
+  override readonly code: string = 'not_found';
 }
 
 export class RuntimeError extends SymphonyError {
-  override readonly code = 'runtime';
+  override readonly code: string = 'runtime';
 }
 
 export class MigrationError extends SymphonyError {
-  override readonly code = 'migration';
+  override readonly code: string = 'migration';
 }
 
 /** Convert anything thrown into a printable, serializable error. */

@@ -1,24 +1,7 @@
 import { resolve } from 'node:path';
-import type { HealthCheck } from '../health/types.js';
+import { DEFAULT_HEALTH, resolveHealthCheck } from '../health/index.js';
 import type { AppServiceSpec } from '../spec/schema.js';
-import { parseDuration } from '../util/duration.js';
 import type { InstanceDraft, KindContext, ServiceKind } from './types.js';
-
-/** Health defaults of an app instance (documented in docs/stack-file.md). */
-export function appHealth(spec: AppServiceSpec['health']): HealthCheck {
-  const h = spec ?? {};
-  const any = h.http !== undefined || h.exec !== undefined || h.tcp !== undefined;
-  return {
-    http: h.http,
-    exec: h.exec,
-    tcp: any ? h.tcp : true,
-    intervalMs: parseDuration(h.interval, 1000),
-    timeoutMs: parseDuration(h.timeout, 2000),
-    healthyThreshold: h.healthy_threshold ?? 1,
-    unhealthyThreshold: h.unhealthy_threshold ?? 3,
-    startTimeoutMs: parseDuration(h.start_timeout, 60_000),
-  };
-}
 
 /**
  * A stateless app run by the process runtime. Its release holds one instance
@@ -33,5 +16,5 @@ export const appKind: ServiceKind = {
   },
   attributes: () => ({}),
   replaceMode: () => 'blue-green',
-  health: (ctx) => appHealth((ctx.spec as AppServiceSpec).health),
+  health: (ctx) => resolveHealthCheck((ctx.spec as AppServiceSpec).health, { ...DEFAULT_HEALTH, probe: { tcp: true } }),
 };

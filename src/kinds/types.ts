@@ -1,5 +1,6 @@
 import type { HealthCheck, ProbeResult } from '../health/types.js';
 import type { RuntimeDriver } from '../runtime/types.js';
+import type { ClusterProbe } from '../strategies/cluster-rolling/types.js';
 
 /**
  * What a service kind means: which instances a release has, which ports stay
@@ -53,4 +54,6 @@ export interface ServiceKind {
   prepare?(ctx: KindContext, env: Record<string, string>, driver: RuntimeDriver): Promise<void>;
   /** Kind-specific probe of one instance (used when `health` returns null). */
   probe?(ctx: KindContext, draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult>;
+  /** Whole-cluster view for cluster-rolling replacement (etcd and other replicated kinds). */
+  cluster?(ctx: KindContext): ClusterProbe;
 }

@@ -72,7 +72,7 @@ export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: strin
     generatedSecrets: generated,
     spec: stripReplicas(spec),
   };
-  const id = `${node.name}-${sha256(stableJson(config)).slice(0, 8)}`;
+  const id = `${node.name}-${sha256(inp.stack.env + '\n' + stableJson(config)).slice(0, 8)}`;
   return { id, config };
 }
 

@@ -1,0 +1,93 @@
+import { HealthCheckTimeoutError } from '../errors.js';
+import { probeOnce, waitHealthy } from '../health/index.js';
+import { getKind } from '../kinds/registry.js';
+import type { InstanceDraft, KindContext } from '../kinds/types.js';
+import type { ReleaseConfig } from '../plan/types.js';
+import type { InstanceHandle } from '../runtime/types.js';
+import type { InstanceRecord } from '../state/types.js';
+import { firstFreePort } from '../util/ports.js';
+import { logDirOf, type ExecDeps } from './context.js';
+
+/** First port handed to app instances (each replica gets its own). */
+export const INSTANCE_PORT_BASE = 40000;
+
+export const instanceId = (release: string, ordinal: string): string => `${release}-${ordinal}`;
+
+export function handleOf(i: InstanceRecord): InstanceHandle | null {
+  return i.pid !== null && i.startTime !== null ? { id: i.id, pid: i.pid, startTime: i.startTime } : null;
+}
+
+export function isRunning(deps: ExecDeps, i: InstanceRecord): boolean {
+  const h = handleOf(i);
+  return h !== null && deps.driver.isAlive(h);
+}
+
+function substitute(deps: ExecDeps, env: string, d: InstanceDraft): { command: string; env: Record<string, string> } {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.env)) out[k] = deps.vault.substitute(env, v);
+  return { command: deps.vault.substitute(env, d.command), env: out };
+}
+
+export function kindCtx(env: string, stack: string, stackDir: string, cfg: ReleaseConfig): KindContext {
+  return { stack, env, service: cfg.service, spec: cfg.spec, stackDir, volumePath: cfg.volumePath, ports: cfg.ports };
+}
+
+/**
+ * Start one instance of a release, idempotently: a live recorded instance is
+ * kept; an orphan stamped with the same id (the agent died between spawn and
+ * record) is stopped first. The row is written before the process exists.
+ */
+export async function startInstance(deps: ExecDeps, env: string, release: string, draft: InstanceDraft, ordinal: string): Promise<InstanceRecord> {
+  const { store, driver } = deps;
+  const id = instanceId(release, ordinal);
+  const existing = store.instance(id);
+  if (existing && isRunning(deps, existing)) return existing;
+  for (const o of await driver.list()) if (o.id === id) await driver.stop(o, { graceMs: 2000 });
+  let port = draft.port ?? existing?.port ?? null;
+  if (port === null && draft.port === undefined) {
+    const taken = new Set(store.db.prepare(`SELECT port FROM instances WHERE port IS NOT NULL AND status != 'stopped'`).pluck().all() as number[]);
+    port = await firstFreePort(INSTANCE_PORT_BASE, taken);
+  }
+  const service = release.slice(0, release.lastIndexOf('-'));
+  store.putInstance({ id, env, service, release, ordinal, pid: null, startTime: null, port, status: 'starting' });
+  const resolved = substitute(deps, env, draft);
+  const h = await driver.start({ id, service, release, command: resolved.command, cwd: draft.cwd, env: resolved.env, port: port ?? undefined, logDir: logDirOf(deps.stateDir) });
+  store.updateInstance(id, { pid: h.pid, startTime: h.startTime, status: 'running', health: 'unknown' });
+  store.addEvent(env, 'instance-started', `started ${id} (pid ${h.pid}${port ? `, port ${port}` : ''})`, { service, instance: id });
+  return store.instance(id)!;
+}
+
+/** Stop an instance gracefully and record it stopped. Idempotent. */
+export async function stopInstance(deps: ExecDeps, i: InstanceRecord, graceMs: number): Promise<void> {
+  deps.store.updateInstance(i.id, { status: 'stopping' });
+  const h = handleOf(i);
+  if (h) await deps.driver.stop(h, { graceMs });
+  for (const o of await deps.driver.list()) if (o.id === i.id) await deps.driver.stop(o, { graceMs });
+  deps.store.updateInstance(i.id, { status: 'stopped', health: 'unknown' });
+  deps.store.addEvent(i.env, 'instance-stopped', `stopped ${i.id}`, { service: i.service, instance: i.id });
+}
+
+/** Wait until an instance passes its release's health check (or the kind's own probe). */
+export async function waitInstanceHealthy(deps: ExecDeps, ctx: KindContext, cfg: ReleaseConfig, i: InstanceRecord): Promise<void> {
+  const h = handleOf(i);
+  const isAlive = (): boolean => (h ? deps.driver.isAlive(h) : false);
+  const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
+  const logFile = deps.driver.logFile(i.id);
+  if (cfg.health) {
+    await waitHealthy(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: draft.cwd, env: substitute(deps, i.env, draft).env }, { instance: i.id, logFile, isAlive });
+  } else {
+    const kind = getKind(cfg.kind);
+    const timeoutMs = 60_000;
+    const started = Date.now();
+    let detail = 'no probe yet';
+    for (;;) {
+      if (!isAlive()) throw new HealthCheckTimeoutError(i.id, Date.now() - started, `process exited (${detail})`, logFile);
+      const r = kind.probe ? await kind.probe(ctx, draft, substitute(deps, i.env, draft).env) : await probeOnce({ tcp: true, intervalMs: 500, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: timeoutMs }, { host: '127.0.0.1', port: i.port ?? undefined });
+      detail = r.detail;
+      if (r.ok) break;
+      if (Date.now() - started > timeoutMs) throw new HealthCheckTimeoutError(i.id, Date.now() - started, detail, logFile);
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  }
+  deps.store.updateInstance(i.id, { health: 'healthy' });
+}

@@ -1,0 +1,91 @@
+import { describeError } from '../errors.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+import { LeaseStore } from '../state/lease.js';
+import type { OperationRecord, StepRecord } from '../state/types.js';
+import type { ExecDeps } from './context.js';
+import { IRREVERSIBLE, doStep, undoStep } from './verbs.js';
+
+export interface Outcome {
+  status: 'succeeded' | 'failed' | 'undone';
+  error?: string;
+}
+
+function failpoint(deps: ExecDeps, name: string): void {
+  if (deps.failpoints.has(name)) {
+    deps.log.warn({ failpoint: name }, 'failpoint reached: exiting abruptly');
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/**
+ * Run (or resume) an operation: each step is journaled before it starts and
+ * when it ends; done steps are skipped, so a crashed operation resumes where
+ * it stopped. A failure undoes what can be undone — per service, every service
+ * ends fully on its old or fully on its new release — and records why.
+ */
+export async function runOperation(deps: ExecDeps, op: OperationRecord, leaseId: string): Promise<Outcome> {
+  const { journal, store } = deps;
+  const plan = op.plan as Plan;
+  const leases = new LeaseStore(store);
+  const beat = setInterval(() => leases.heartbeat(plan.env, leaseId), 5_000);
+  const say = (line: string): void => deps.progress(op.id, line);
+  try {
+    for (const rec of journal.steps(op.id)) {
+      if (rec.status === 'done') continue;
+      const step = plan.steps[rec.seq];
+      journal.stepStarted(op.id, rec.seq);
+      say(`step ${rec.seq + 1}/${plan.steps.length} ${step.name} started`);
+      failpoint(deps, `${step.name}:before`);
+      let detail: unknown;
+      try {
+        detail = await doStep({ deps, plan, step });
+      } catch (err) {
+        const msg = describeError(err);
+        journal.stepEnded(op.id, rec.seq, 'failed', undefined, msg.error);
+        say(`step ${step.name} failed: ${msg.error}`);
+        const outcome = await compensate(deps, op, plan, step);
+        const error = `${step.name}: ${msg.error}${msg.hint ? ` (${msg.hint})` : ''}`;
+        journal.finish(op.id, outcome, error);
+        store.bumpSerial();
+        say(`operation ${outcome}: ${error}`);
+        return { status: outcome, error };
+      }
+      failpoint(deps, step.name);
+      journal.stepEnded(op.id, rec.seq, 'done', detail);
+      say(`step ${rec.seq + 1}/${plan.steps.length} ${step.name} done`);
+    }
+    journal.finish(op.id, 'succeeded');
+    store.bumpSerial();
+    say('operation succeeded');
+    return { status: 'succeeded' };
+  } finally {
+    clearInterval(beat);
+    leases.release(plan.env, leaseId);
+  }
+}
+
+/** Undo done steps, newest first, for every service that has not passed its point of no return. */
+async function compensate(deps: ExecDeps, op: OperationRecord, plan: Plan, failed: PlanStep): Promise<'undone' | 'failed'> {
+  const done = deps.journal.steps(op.id).filter((s: StepRecord) => s.status === 'done');
+  const byService = new Map<string, StepRecord[]>();
+  for (const s of done) byService.set(plan.steps[s.seq].service, [...(byService.get(plan.steps[s.seq].service) ?? []), s]);
+  let all = true;
+  const failedReversible = !(byService.get(failed.service) ?? []).some((s) => IRREVERSIBLE.has(plan.steps[s.seq].verb));
+  for (const [service, steps] of byService) {
+    const reversible = !steps.some((s) => IRREVERSIBLE.has(plan.steps[s.seq].verb));
+    if (!reversible || (!failedReversible && service !== failed.service)) {
+      all = false;
+      continue;
+    }
+    for (const s of [...steps].reverse()) {
+      try {
+        await undoStep({ deps, plan, step: plan.steps[s.seq] });
+        deps.journal.stepEnded(op.id, s.seq, 'undone');
+      } catch (err) {
+        all = false;
+        deps.log.error({ step: plan.steps[s.seq].name, err: describeError(err) }, 'undo failed');
+      }
+    }
+  }
+  return all && failedReversible ? 'undone' : 'failed';
+}
