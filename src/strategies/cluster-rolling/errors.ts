@@ -1,4 +1,5 @@
 import { SymphonyError } from '../../errors.js';
+import type { InstanceHandle } from '../../runtime/types.js';
 
 /** The cluster is not healthy enough to start (or continue) a rolling upgrade. */
 export class ClusterUnhealthyError extends SymphonyError {
@@ -27,24 +28,39 @@ export class MemberVolumeMissingError extends SymphonyError {
   }
 }
 
+export interface MemberReplaceFailure {
+  ordinal: string;
+  /** What went wrong with the new version (last probe detail, exit, timeout). */
+  why: string;
+  /** Log file of the failed new instance. */
+  logFile: string;
+  /** The member runs its old version again and the cluster is healthy. */
+  restored: boolean;
+  /** Why putting the old version back failed, when it did. */
+  restoreProblem?: string;
+  /** The member's instance after the rollback (record it: the old handle is gone). */
+  restoredHandle?: InstanceHandle;
+  /** Members replaced before this one, which stay on the new version. */
+  replaced: Array<{ ordinal: string; handle: InstanceHandle }>;
+}
+
 /** A member did not come back healthy on the new version; it was put back on the old one (when `restored`). */
 export class MemberReplaceError extends SymphonyError {
   override readonly code = 'member_replace_failed';
-  constructor(
-    readonly ordinal: string,
-    readonly why: string,
-    readonly logFile: string,
-    readonly restored: boolean,
-    readonly restoreProblem?: string,
-  ) {
+  constructor(readonly failure: MemberReplaceFailure) {
+    const f = failure;
     super(
-      `member ${ordinal} did not rejoin on the new version: ${why}; ` +
-        (restored
-          ? 'it was put back on its old version and the cluster is healthy again; the other members were not touched'
-          : `putting it back on its old version failed too (${restoreProblem ?? 'unknown'})`),
-      restored
-        ? `read its log: ${logFile}, fix the new version, then run the apply again`
-        : `the cluster is degraded: read ${logFile}, start the member by hand, then run symphony status`,
+      `member ${f.ordinal} did not rejoin on the new version: ${f.why}; ` +
+        (f.restored
+          ? `it was put back on its old version and the cluster is healthy again (${f.replaced.length} member(s) replaced before it stay on the new version)`
+          : `putting it back on its old version failed too (${f.restoreProblem ?? 'unknown'})`),
+      f.restored
+        ? `read its log: ${f.logFile}, fix the new version, then run symphony apply again`
+        : `the cluster is degraded: read ${f.logFile}, start the member by hand, then run symphony status`,
     );
+  }
+  override toJSON(): Record<string, unknown> {
+    const { restoredHandle: _h, replaced, ...rest } = this.failure;
+    return { ...super.toJSON(), ...rest, replaced: replaced.map((r) => r.ordinal) };
   }
 }
