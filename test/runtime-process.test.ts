@@ -96,6 +96,20 @@ describe('ProcessDriver', () => {
     expect(driver.isAlive(h)).toBe(false);
   });
 
+  it('stops a command the shell does not exec: SIGTERM reaches the app through the group', async () => {
+    const port = await freePort();
+    const marker = join(dir, 'wrapped.marker');
+    const h = await startApp('api-wrapped-0', { port, command: `node ${APP}`, env: { MARKER: marker } });
+    await healthy(h, port);
+    expect((await driver.list()).find((o) => o.id === 'api-wrapped-0')?.pid).toBe(h.pid);
+    await driver.stop(h, { graceMs: 10_000 });
+    const graceful = readFileSync(marker, 'utf8');
+    expect(graceful).toMatch(/^graceful \d+\n$/);
+    const appPid = Number(graceful.split(' ')[1]);
+    expect(pidAlive(appPid)).toBe(false);
+    expect(driver.isAlive(h)).toBe(false);
+  });
+
   it('kills the whole process group after the grace period when SIGTERM is ignored', async () => {
     const port = await freePort();
     const childPidFile = join(dir, 'stubborn.child');
