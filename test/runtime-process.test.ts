@@ -157,7 +157,7 @@ describe('ProcessDriver', () => {
     expect(res.signal).toBe('SIGKILL');
     const fresh = new ProcessDriver({ scope: driver.scope });
     const found = (await fresh.list()).find((o) => o.id === 'api-orphan-0');
-    expect(found).toMatchObject({ id: 'api-orphan-0', service: 'api', release: 'r-crash' });
+    expect(found).toMatchObject({ id: 'api-orphan-0', service: 'api', release: 'r-crash', port });
     if (!found) return;
     expect(fresh.isAlive(found)).toBe(true);
     expect(fresh.logFile('api-orphan-0')).toBe(join(logDir, 'api-orphan-0.log'));
@@ -174,6 +174,7 @@ describe('ProcessDriver', () => {
     const b = await startApp('api-list-1', { env: { CHILD_PID_FILE: join(dir, 'list.child') } });
     await until('child pid file', () => existsSync(join(dir, 'list.child')));
     const ids = (await driver.list()).filter((o) => o.id.startsWith('api-list-')).map((o) => [o.id, o.pid]);
+    expect((await driver.list()).find((o) => o.id === 'api-list-0')?.port).toBeUndefined();
     expect(ids.sort()).toEqual([
       ['api-list-0', a.pid],
       ['api-list-1', b.pid],

@@ -30,6 +30,8 @@ export interface InstanceHandle {
 export interface ObservedInstance extends InstanceHandle {
   service: string;
   release: string;
+  /** The PORT the instance was started with, when it has one (lets a restarted agent probe it again). */
+  port?: number;
 }
 
 export interface StopOptions {

@@ -14,7 +14,7 @@ export interface ProcessDriverOptions {
   logDir?: string;
 }
 
-const POLL_MS = 25;
+const POLL_MS = 50;
 
 /**
  * Runs instances as plain processes: `/bin/sh -c <command>` in a new session
@@ -84,13 +84,13 @@ export class ProcessDriver implements RuntimeDriver {
     this.signalGroup(handle, 'SIGTERM');
     const deadline = Date.now() + Math.max(0, opts.graceMs);
     while (Date.now() < deadline) {
-      if (groupMembers(handle.pid).length === 0) return;
+      if (!this.groupRuns(handle)) return;
       await sleep(POLL_MS);
     }
     if (!this.ownsGroup(handle)) return;
     this.signalGroup(handle, 'SIGKILL');
     const killDeadline = Date.now() + 5_000;
-    while (groupMembers(handle.pid).length > 0) {
+    while (this.groupRuns(handle)) {
       if (Date.now() > killDeadline) {
         throw new RuntimeError(
           `instance ${handle.id} (process group ${handle.pid}) survived SIGKILL for 5 s`,
@@ -110,7 +110,10 @@ export class ProcessDriver implements RuntimeDriver {
       const env = readEnviron(pid);
       if (!env || env[STAMP.scope] !== this.scope || !env[STAMP.instance]) continue;
       const id = env[STAMP.instance];
-      found.push({ id, pid, startTime: stat.startTime, service: env[STAMP.service] ?? '', release: env[STAMP.release] ?? '' });
+      const observed: ObservedInstance = { id, pid, startTime: stat.startTime, service: env[STAMP.service] ?? '', release: env[STAMP.release] ?? '' };
+      const port = Number(env.PORT);
+      if (env.PORT && Number.isInteger(port) && port > 0) observed.port = port;
+      found.push(observed);
       this.rememberLogDir(id, pid);
     }
     return found;
@@ -135,6 +138,22 @@ export class ProcessDriver implements RuntimeDriver {
       const env = readEnviron(m.pid);
       return env !== null && env[STAMP.scope] === this.scope && env[STAMP.instance] === handle.id;
     });
+  }
+
+  /**
+   * True while any live process remains in the handle's group. Cheap while the
+   * leader runs; scans /proc only once the leader is gone (zombies do not count,
+   * and they linger where nothing reaps orphans).
+   */
+  private groupRuns(handle: InstanceHandle): boolean {
+    try {
+      process.kill(-handle.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    }
+    const leader = readStat(handle.pid);
+    if (leader && leader.startTime === handle.startTime && !isDead(leader)) return true;
+    return groupMembers(handle.pid).length > 0;
   }
 
   private signalGroup(handle: InstanceHandle, signal: NodeJS.Signals): void {
