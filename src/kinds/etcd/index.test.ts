@@ -76,3 +76,13 @@ describe('etcd kind', () => {
     expect(shellQuote('--x=http://127.0.0.1:1,y=2')).toBe('--x=http://127.0.0.1:1,y=2');
   });
 });
+
+describe('etcd kind registration', () => {
+  it('is known to the kind registry and gives a cluster probe over every member', async () => {
+    const { getKind } = await import('../registry.js');
+    expect(getKind('etcd')).toBe(etcdKind);
+    const probe = etcdKind.cluster!(ctx(3));
+    expect(probe.moveLeader).toBeTypeOf('function');
+    expect(probe.snapshot).toBeTypeOf('function');
+  });
+});

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { run } from '../../util/exec.js';
+import { registerKind } from '../registry.js';
 import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
+import { EtcdCluster } from './cluster.js';
 import { memberCommand } from './command.js';
 import { EtcdConfigError } from './errors.js';
 import { probeMember } from './http.js';
@@ -70,11 +72,17 @@ export const etcdKind: ServiceKind = {
     mkdirSync(ctx.volumePath ?? ctx.stackDir, { recursive: true });
   },
 
+  cluster(ctx) {
+    return new EtcdCluster(memberEndpoints(ctx));
+  },
+
   async probe(_ctx, draft) {
     if (draft.port === undefined) return { ok: false, detail: `member ${draft.ordinal} has no client port` };
     return probeMember(`http://127.0.0.1:${draft.port}`);
   },
 };
+
+registerKind(etcdKind);
 
 export { EtcdCluster } from './cluster.js';
 export { EtcdConfigError, EtcdRequestError } from './errors.js';
