@@ -7,16 +7,18 @@ export interface Finding {
   /** Logical path reported to the user. */
   path: PathKey[];
   message: string;
+  /** Point at the key rather than its value (unknown keys, bad names). */
+  key?: boolean;
 }
 
-export type Locator = (path: PathKey[]) => Position;
+export type Locator = (path: PathKey[], key: boolean) => Position;
 
 /** Give findings their file positions; sorted by line, duplicates dropped. */
 export function toIssues(file: string, findings: Finding[], locate: Locator): SpecIssue[] {
   const seen = new Set<string>();
   const out: SpecIssue[] = [];
   for (const f of findings) {
-    const { line, column } = locate(f.path);
+    const { line, column } = locate(f.path, f.key === true);
     const issue = { file, line, column, path: dotted(f.path), message: f.message };
     const id = `${issue.path}\u0000${issue.message}`;
     if (seen.has(id)) continue;
@@ -35,11 +37,11 @@ export function fromZod(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], 
       const known = knownKeys(schemaAt(schema, path));
       const where = path.length || prefix.length ? dotted([...prefix, ...path]) : 'the top level';
       for (const key of issue.keys) {
-        out.push({ path: [...prefix, ...path, key], message: `unknown key "${key}"; allowed keys at ${where}: ${known.join(', ')}` });
+        out.push({ path: [...prefix, ...path, key], key: true, message: `unknown key "${key}"; allowed keys at ${where}: ${known.join(', ')}` });
       }
       continue;
     }
-    out.push({ path: [...prefix, ...path], message: describeIssue(issue, path) });
+    out.push({ path: [...prefix, ...path], key: issue.code === 'invalid_key', message: describeIssue(issue, path) });
   }
   return out;
 }
@@ -50,7 +52,7 @@ function describeIssue(issue: z.core.$ZodIssue, path: PathKey[]): string {
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) return `is required (${article(issue.expected)})`;
-      return `must be ${article(issue.expected)}, got ${kindOfValue(input)}`;
+      return `must be ${article(issue.expected)}, got ${typeof input === 'string' && shown(path) ? `the string ${quoted(input)}` : kindOfValue(input)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')}${got}`;
     case 'invalid_format':
@@ -99,11 +101,19 @@ function kindOfValue(v: unknown): string {
   return typeof v === 'string' ? `a string` : `${typeof v} ${String(v)}`;
 }
 
+/** Values under env and settings may be sensitive: never echoed. */
+function shown(path: PathKey[]): boolean {
+  return !path.includes('env') && !path.includes('settings');
+}
+
+function quoted(v: string): string {
+  return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+}
+
 function showInput(v: unknown, path: PathKey[]): string {
-  if (path.includes('env') || path.includes('settings')) return '';
-  if (typeof v !== 'string' && typeof v !== 'number') return '';
+  if (!shown(path)) return '';
   if (typeof v === 'number') return ` (got ${v})`;
-  return ` (got "${v.length > 40 ? v.slice(0, 40) + '…' : v}")`;
+  return typeof v === 'string' ? ` (got ${quoted(v)})` : '';
 }
 
 /** The sub-schema that validates the value at `path` (through optional, arrays, records, unions, pipes). */

@@ -87,7 +87,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
     kinds.set(name, kind);
     sites.push({ service: name, kind, values: referencingValues(name, merged) });
     if (!kind) {
-      findings.push({ path: ['services', name], message: kindProblem(merged) });
+      findings.push({ path: ['services', name], key: true, message: kindProblem(merged) });
       continue;
     }
     const schema = KIND_SCHEMAS[kind];
@@ -122,7 +122,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
   findings.push(...findCycles(deps, edges));
 
   if (findings.length > 0) {
-    const locate = (path: PathKey[]) => src.locate(overridePath(env.name, path, (p) => src.has(p)) ?? path);
+    const locate = (path: PathKey[], key: boolean) => src.locate(overridePath(env.name, path, (p) => src.has(p)) ?? path, key);
     throw new SpecError(toIssues(abs, findings, locate));
   }
   const services = topologicalOrder(deps).map((name) => ({

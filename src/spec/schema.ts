@@ -27,7 +27,7 @@ const Settings = z.record(z.string(), Scalar.transform(String));
 export const HealthSpec = z
   .strictObject({
     http: z.string().startsWith('/', 'must be a path starting with /').optional().describe('HTTP GET path; healthy on 2xx/3xx'),
-    tcp: z.boolean().optional().describe('healthy when the port accepts a TCP connection'),
+    tcp: z.boolean().optional().describe('healthy when the port accepts a TCP connection; false alone turns the default probe off'),
     exec: z.string().min(1).optional().describe('shell command; healthy on exit code 0'),
     interval: Duration.optional(),
     timeout: Duration.optional(),
@@ -35,13 +35,7 @@ export const HealthSpec = z
     unhealthy_threshold: z.number().int().min(1).max(20).optional(),
     start_timeout: Duration.optional().describe('how long a new instance may take to become healthy'),
   })
-  .superRefine((h, ctx) => {
-    const probes = (['http', 'tcp', 'exec'] as const).filter((k) => h[k] !== undefined && h[k] !== false);
-    if (probes.length > 1) {
-      ctx.addIssue({ code: 'custom', path: [probes[1]], message: `must be alone: choose one of http, tcp, exec (found ${probes.join(' and ')})` });
-    }
-  })
-  .describe('Health probe of each instance (default: tcp on the instance port)');
+  .describe('Health probes of each instance, all must pass (default: tcp on the instance port)');
 
 export const DeploySpec = z
   .strictObject({

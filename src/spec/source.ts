@@ -44,11 +44,15 @@ export class StackSource {
     return this.walk(path).depth === path.length;
   }
 
-  /** Position of the exact path, or of its deepest existing ancestor (line 1 when nothing matches). */
-  locate(path: readonly PathKey[]): Position & { exact: boolean } {
+  /**
+   * Position of the exact path, or of its deepest existing ancestor (line 1
+   * when nothing matches): a scalar value itself, a mapping or list at its key.
+   */
+  locate(path: readonly PathKey[], atKey = false): Position & { exact: boolean } {
     const found = this.walk(path);
     const exact = found.depth === path.length;
-    const target = found.node && (isScalar(found.node) || !found.key) ? found.node : (found.key ?? found.node);
+    const valueFirst = found.node && (isScalar(found.node) || !found.key) && !(atKey && exact && found.key);
+    const target = valueFirst ? found.node : (found.key ?? found.node);
     const offset = target?.range?.[0];
     if (offset === undefined) return { line: 1, column: 1, exact };
     const [line, column] = this.at(offset);
