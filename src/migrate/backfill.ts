@@ -1,0 +1,80 @@
+import type pg from 'pg';
+import { BackfillError } from './errors.js';
+import type { TableLayout } from './layout.js';
+import { ident, qualified } from './names.js';
+import { runTx, pgCode, type RetryPolicy } from './session.js';
+
+export interface BackfillOptions extends RetryPolicy {
+  batchSize: number;
+  migration: string;
+}
+
+/**
+ * Touch every row of a table in small batches so the migration's BEFORE UPDATE
+ * trigger fills new columns. Batches walk the primary key when it has one
+ * column, else ctid page ranges. Returns the number of rows touched.
+ */
+export async function backfillTable(client: pg.ClientBase, schema: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
+  const t = qualified(schema, table.physical);
+  if (table.primaryKey.length === 1) {
+    const k = ident(table.primaryKey[0]);
+    const type = table.columns.find((c) => c.physical === table.primaryKey[0])?.type ?? 'text';
+    let last: string | null = null;
+    let total = 0;
+    for (;;) {
+      const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
+      const sql = `WITH batch AS (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1),
+        upd AS (UPDATE ${t} AS x SET ${k} = x.${k} FROM batch WHERE x.${k} = batch.${k} RETURNING x.${k})
+        SELECT max(${k})::text AS last, count(*)::int AS n FROM upd`;
+      const params: unknown[] = last === null ? [opts.batchSize] : [opts.batchSize, last];
+      let res: { last: string | null; n: number } = { last: null, n: 0 };
+      try {
+        await runTx(client, opts, `backfill of ${table.physical}`, [], async (c) => {
+          res = (await c.query<{ last: string | null; n: number }>(sql, params)).rows[0];
+        });
+      } catch (err) {
+        if (pgCode(err) === undefined) throw err;
+        await findFailingRow(client, t, k, type, lower, params, opts, table.physical, err as Error);
+        throw err;
+      }
+      if (res.n === 0 || res.last === null) return total;
+      total += res.n;
+      last = res.last;
+    }
+  }
+  const first = ident(table.columns[0].physical);
+  const pages = (await client.query<{ p: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS p`, [t])).rows[0].p;
+  const step = Math.max(1, Math.floor(opts.batchSize / 50));
+  let total = 0;
+  for (let p = 0; p <= Number(pages); p += step) {
+    const range = `ctid >= '(${p},0)'::tid AND ctid < '(${p + step},0)'::tid`;
+    try {
+      await runTx(client, opts, `backfill of ${table.physical}`, [], async (c) => {
+        total += (await c.query(`UPDATE ${t} SET ${first} = ${first} WHERE ${range}`)).rowCount ?? 0;
+      });
+    } catch (err) {
+      const rows = await client.query<{ id: string }>(`SELECT ctid::text AS id FROM ${t} WHERE ${range}`);
+      for (const r of rows.rows) {
+        try {
+          await client.query(`UPDATE ${t} SET ${first} = ${first} WHERE ctid = $1::tid`, [r.id]);
+        } catch (rowErr) {
+          throw new BackfillError(opts.migration, table.physical, `ctid=${r.id}`, (rowErr as Error).message);
+        }
+      }
+      throw err;
+    }
+  }
+  return total;
+}
+
+async function findFailingRow(client: pg.ClientBase, t: string, k: string, type: string, lower: string, params: unknown[], opts: BackfillOptions, table: string, cause: Error): Promise<never> {
+  const keys = await client.query<{ id: string }>(`SELECT ${k}::text AS id FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1`, params);
+  for (const r of keys.rows) {
+    try {
+      await client.query(`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = CAST($1 AS ${type})`, [r.id]);
+    } catch (rowErr) {
+      throw new BackfillError(opts.migration, table, `${k.replace(/"/g, '')}=${r.id}`, (rowErr as Error).message);
+    }
+  }
+  throw new BackfillError(opts.migration, table, '(unknown row)', cause.message);
+}

@@ -1,0 +1,37 @@
+/**
+ * The logical shape of one schema version: which tables and columns its views
+ * show, under which names, over which physical table and column.
+ */
+export interface ColumnLayout {
+  name: string;
+  physical: string;
+  type: string;
+  nullable: boolean;
+  default: string | null;
+}
+
+export interface TableLayout {
+  name: string;
+  physical: string;
+  columns: ColumnLayout[];
+  /** Physical primary key columns; empty when the table has none (backfill then walks ctid). */
+  primaryKey: string[];
+}
+
+export interface Layout {
+  /** Schema of the physical tables. */
+  schema: string;
+  tables: TableLayout[];
+}
+
+export function findTable(layout: Layout, name: string): TableLayout | undefined {
+  return layout.tables.find((t) => t.name === name);
+}
+
+export function findColumn(table: TableLayout, name: string): ColumnLayout | undefined {
+  return table.columns.find((c) => c.name === name);
+}
+
+export function cloneLayout(layout: Layout): Layout {
+  return { schema: layout.schema, tables: layout.tables.map((t) => ({ ...t, primaryKey: [...t.primaryKey], columns: t.columns.map((c) => ({ ...c })) })) };
+}

@@ -1,0 +1,88 @@
+import { cloneLayout, type Layout, type TableLayout } from './layout.js';
+import { BOOKKEEPING_SCHEMA, fitIdent, ident, literal, qualified, shortHash } from './names.js';
+import { kindOf, type Migration } from './operations.js';
+import { planAddColumn, planAlterColumn, planDropColumn, planRenameColumn } from './plan-columns.js';
+import { planCreateIndex, planCreateTable, planDropIndex, planDropTable, planRenameTable, planSql } from './plan-tables.js';
+import { variableDecls, type MigrationPlan, type PlanBuilder } from './plan-types.js';
+
+export type { MigrationPlan, MovedAside } from './plan-types.js';
+
+/** `CREATE SCHEMA` + one security_invoker view per table of `layout`. */
+export function viewStatements(schema: string, layout: Layout): string[] {
+  const out = [`CREATE SCHEMA ${ident(schema)}`];
+  for (const t of layout.tables) {
+    const cols = t.columns.map((c) => (c.physical === c.name ? ident(c.name) : `${ident(c.physical)} AS ${ident(c.name)}`));
+    out.push(`CREATE VIEW ${qualified(schema, t.name)} WITH (security_invoker = true) AS SELECT ${cols.join(', ')} FROM ${qualified(layout.schema, t.physical)}`);
+  }
+  return out;
+}
+
+function triggerNames(hash: string, table: string): { fn: string; trigger: string } {
+  return { fn: `${BOOKKEEPING_SCHEMA}.${ident(fitIdent(`trg_${hash}_${table}`))}`, trigger: ident(`_sym_${hash}`) };
+}
+
+function triggerStatements(b: PlanBuilder): void {
+  for (const f of b.triggers) {
+    const oldTable = b.before.tables.find((t) => t.physical === f.table) as TableLayout;
+    const newTable = b.after.tables.find((t) => t.physical === f.table);
+    const { fn, trigger } = triggerNames(b.hash, f.table);
+    const branch = (decls: string, body: string[]) => (body.length ? `DECLARE ${decls} BEGIN ${body.join(' ')} END;` : 'NULL;');
+    const body = [
+      `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sym$`,
+      '#variable_conflict use_variable',
+      'BEGIN',
+      `IF ${BOOKKEEPING_SCHEMA}.in_version(${literal(b.schema)}) THEN`,
+      branch(variableDecls(newTable?.columns ?? []), f.newSide),
+      'ELSE',
+      branch(variableDecls(oldTable.columns), f.oldSide),
+      'END IF;',
+      'RETURN NEW;',
+      'END $sym$',
+    ].join('\n');
+    const table = qualified(b.base, f.table);
+    b.startTx.push(body, `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+    const drop = [`DROP TRIGGER IF EXISTS ${trigger} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`];
+    b.completeTx.unshift(...drop);
+    b.rollbackTx.unshift(...drop);
+    b.abortTx.unshift(...drop);
+  }
+}
+
+/**
+ * Plan one migration from the layout of the version before it. Pure: the same
+ * inputs give the same statements, so complete and rollback re-plan from the
+ * bookkeeping row instead of storing SQL.
+ */
+export function planMigration(before: Layout, m: Migration, schema: string): MigrationPlan {
+  const b: PlanBuilder = {
+    version: m.name, schema, base: before.schema, hash: shortHash(m.name), before, after: cloneLayout(before),
+    rereadAfterStart: false, startTx: [], startConcurrent: [], views: [], backfill: [], validate: [],
+    completeTx: [], completeConcurrent: [], rollbackTx: [], rollbackConcurrent: [], abortTx: [], abortConcurrent: [],
+    movedAside: [], triggers: [], completeLast: [], viewDefaults: [], touched: new Set(), seq: 0,
+  };
+  m.operations.forEach((op, i) => {
+    const where = `${m.file}: operations.${i} (${kindOf(op)})`;
+    if ('create_table' in op) planCreateTable(b, op.create_table, where);
+    else if ('drop_table' in op) planDropTable(b, op.drop_table, where);
+    else if ('rename_table' in op) planRenameTable(b, op.rename_table, where);
+    else if ('add_column' in op) planAddColumn(b, op.add_column, where);
+    else if ('drop_column' in op) planDropColumn(b, op.drop_column, where);
+    else if ('rename_column' in op) planRenameColumn(b, op.rename_column, where);
+    else if ('alter_column' in op) planAlterColumn(b, op.alter_column, where);
+    else if ('create_index' in op) planCreateIndex(b, op.create_index, where);
+    else if ('drop_index' in op) planDropIndex(b, op.drop_index);
+    else planSql(b, op.sql, where, m.operations.length === 1);
+  });
+  triggerStatements(b);
+  b.views = viewStatements(schema, b.after);
+  for (const d of b.viewDefaults) {
+    const t = b.after.tables.find((x) => x.physical === d.table) as TableLayout;
+    b.views.push(`ALTER VIEW ${qualified(schema, t.name)} ALTER COLUMN ${ident(d.column)} ${d.default === null ? 'DROP DEFAULT' : `SET DEFAULT ${d.default}`}`);
+  }
+  const dropSchema = `DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`;
+  b.rollbackTx.unshift(dropSchema);
+  b.abortTx.unshift(dropSchema);
+  b.completeTx.push(...b.completeLast);
+  const { triggers: _t, completeLast: _c, viewDefaults: _v, touched: _x, seq: _s, ...plan } = b;
+  return plan;
+}

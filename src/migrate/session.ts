@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { MigrationError } from '../errors.js';
+
+/** Key of the advisory lock every engine command holds for its whole run. */
+export const ADVISORY_KEY = 0x53594d50; // "SYMP"
+
+export interface RetryPolicy {
+  lockTimeoutMs: number;
+  retries: number;
+  backoffMs: number;
+}
+
+export type Statement = string | [string, unknown[]];
+
+const RETRYABLE = new Set(['55P03', '40P01', '40001']);
+
+export function pgCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+async function withRetry<T>(policy: RetryPolicy, what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = pgCode(err);
+      if (!code || !RETRYABLE.has(code) || attempt >= policy.retries) {
+        if (code && RETRYABLE.has(code)) {
+          throw new MigrationError(`${what}: could not get its locks after ${attempt + 1} tries of ${policy.lockTimeoutMs} ms (${(err as Error).message})`, 'find the long transaction holding the table (pg_stat_activity) and run the command again');
+        }
+        throw err;
+      }
+      await sleep(policy.backoffMs * 2 ** attempt + Math.random() * policy.backoffMs);
+    }
+  }
+}
+
+function query(client: pg.ClientBase, s: Statement) {
+  return typeof s === 'string' ? client.query(s) : client.query(s[0], s[1]);
+}
+
+/** Run statements in one transaction with a short lock_timeout, retried with backoff when a lock is not granted. */
+export function runTx(client: pg.ClientBase, policy: RetryPolicy, what: string, statements: Statement[], inside?: (c: pg.ClientBase) => Promise<void>): Promise<void> {
+  return withRetry(policy, what, async () => {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(policy.lockTimeoutMs))}`);
+      for (const s of statements) {
+        try {
+          await query(client, s);
+        } catch (err) {
+          if (err instanceof Error && !RETRYABLE.has(pgCode(err) ?? '')) {
+            err.message = `${err.message} (in: ${(typeof s === 'string' ? s : s[0]).slice(0, 200)})`;
+          }
+          throw err;
+        }
+      }
+      if (inside) await inside(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/** Run statements one at a time outside a transaction (CREATE INDEX CONCURRENTLY…), each retried. */
+export async function runEach(client: pg.ClientBase, policy: RetryPolicy, what: string, statements: string[]): Promise<void> {
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(policy.lockTimeoutMs))}`);
+  try {
+    for (const s of statements) await withRetry(policy, what, () => client.query(s));
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+}
+
+/** Hold the engine's advisory lock for the duration of `fn`. */
+export async function withEngineLock<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [ADVISORY_KEY]);
+    if (!got.rows[0].ok) {
+      throw new MigrationError('another symphony migrate command is running against this database right now', 'wait for it to finish, then look at: symphony migrate status');
+    }
+    try {
+      return await fn(client);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
