@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseEnv, instanceEnv } from '../src/runtime/process/index.js';
+import { baseEnv, instanceEnv, launchCommand } from '../src/runtime/process/index.js';
 import { parseStat, readStat } from '../src/runtime/process/proc.js';
 import type { InstanceSpec } from '../src/runtime/types.js';
 
@@ -38,6 +38,24 @@ describe('instance environment', () => {
 
   it('leaves a spec PORT alone when the instance has no assigned port', () => {
     expect(instanceEnv('/s', { ...spec, port: undefined }, agentEnv).PORT).toBe('1');
+  });
+});
+
+describe('launchCommand', () => {
+  it.each([
+    ['node server.js', 'exec node server.js'],
+    ['  ./bin/api --port "$PORT" 2>&1 ', 'exec ./bin/api --port "$PORT" 2>&1'],
+    ['exec node server.js', 'exec node server.js'],
+    ['cd api && node server.js', 'cd api && node server.js'],
+    ['npm run migrate; node server.js', 'npm run migrate; node server.js'],
+    ['node server.js | tee out', 'node server.js | tee out'],
+    ['NODE_ENV=production node server.js', 'NODE_ENV=production node server.js'],
+    ['(node server.js)', '(node server.js)'],
+    ['node a.js & node b.js', 'node a.js & node b.js'],
+    ['cd api', 'cd api'],
+    ['', ''],
+  ])('%j runs as %j', (command, line) => {
+    expect(launchCommand(command)).toBe(line);
   });
 });
 

@@ -87,10 +87,10 @@ describe('ProcessDriver', () => {
   it('stops gracefully: the SIGTERM handler runs and the instance is gone', async () => {
     const port = await freePort();
     const marker = join(dir, 'graceful.marker');
-    const h = await startApp('api-graceful-0', { port, env: { MARKER: marker } });
+    const h = await startApp('api-graceful-0', { port, command: `node ${APP}`, env: { MARKER: marker } });
     await healthy(h, port);
     await driver.stop(h, { graceMs: 10_000 });
-    expect(readFileSync(marker, 'utf8')).toBe(`graceful ${h.pid}\n`);
+    expect(readFileSync(marker, 'utf8')).toBe(`graceful ${h.pid}\n`); // a simple command runs as the instance pid itself
     expect(driver.isAlive(h)).toBe(false);
     await driver.stop(h, { graceMs: 10_000 });
     expect(driver.isAlive(h)).toBe(false);
@@ -99,13 +99,14 @@ describe('ProcessDriver', () => {
   it('stops a command the shell does not exec: SIGTERM reaches the app through the group', async () => {
     const port = await freePort();
     const marker = join(dir, 'wrapped.marker');
-    const h = await startApp('api-wrapped-0', { port, command: `node ${APP}`, env: { MARKER: marker } });
+    const h = await startApp('api-wrapped-0', { port, command: `cd . && node ${APP}`, env: { MARKER: marker } });
     await healthy(h, port);
     expect((await driver.list()).find((o) => o.id === 'api-wrapped-0')?.pid).toBe(h.pid);
     await driver.stop(h, { graceMs: 10_000 });
     const graceful = readFileSync(marker, 'utf8');
     expect(graceful).toMatch(/^graceful \d+\n$/);
     const appPid = Number(graceful.split(' ')[1]);
+    expect(appPid).not.toBe(h.pid);
     expect(pidAlive(appPid)).toBe(false);
     expect(driver.isAlive(h)).toBe(false);
   });

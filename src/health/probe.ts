@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { baseEnv } from '../runtime/process/env.js';
+import { baseEnv } from '../runtime/process/launch.js';
 import { sh } from '../util/exec.js';
 import type { HealthCheck, ProbeResult, ProbeTarget } from './types.js';
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../../errors.js';
 import type { InstanceHandle, InstanceSpec, ObservedInstance, RuntimeDriver, StopOptions } from '../types.js';
-import { STAMP, instanceEnv } from './env.js';
+import { STAMP, instanceEnv, launchCommand } from './launch.js';
 import { groupMembers, isDead, listPids, readEnviron, readStat } from './proc.js';
 
 export interface ProcessDriverOptions {
@@ -48,10 +48,10 @@ export class ProcessDriver implements RuntimeDriver {
     }
     mkdirSync(spec.logDir, { recursive: true });
     const file = join(spec.logDir, `${spec.id}.log`);
-    const fd = openSync(file, 'a');
+    const fd = openSync(file, 'a', 0o600);
     let pid: number | undefined;
     try {
-      const child = spawn('/bin/sh', ['-c', spec.command], {
+      const child = spawn('/bin/sh', ['-c', launchCommand(spec.command)], {
         cwd: spec.cwd,
         env: instanceEnv(this.scope, spec),
         stdio: ['ignore', fd, fd],

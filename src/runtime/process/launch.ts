@@ -37,3 +37,24 @@ export function instanceEnv(scope: string, spec: InstanceSpec, from: NodeJS.Proc
   env[STAMP.release] = spec.release;
   return env;
 }
+
+const SHELL_WORDS = new Set([
+  '.', '!', '{', 'alias', 'case', 'cd', 'command', 'eval', 'exec', 'exit', 'export', 'for', 'function',
+  'if', 'read', 'set', 'shift', 'source', 'time', 'trap', 'ulimit', 'umask', 'unset', 'until', 'wait', 'while',
+]);
+
+/**
+ * The line handed to `/bin/sh -c`. A simple command (one program and its
+ * arguments, no `;`, `&`, `|`, subshell or leading assignment or builtin) is
+ * prefixed with `exec`, so the instance's pid is the program itself rather
+ * than a shell waiting for it (dash does not do this on its own). Anything
+ * else runs as written; stopping works either way because the whole process
+ * group is signalled.
+ */
+export function launchCommand(command: string): string {
+  const line = command.trim();
+  const first = line.split(/\s+/)[0] ?? '';
+  const operators = line.replace(/\d*[<>]&[\d-]*/g, '');
+  if (!first || /[;&|()`\n]/.test(operators) || first.includes('=') || SHELL_WORDS.has(first)) return command;
+  return `exec ${line}`;
+}
