@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('http probe', () => {
-  const check = (path: string) => resolveHealthCheck({ http: path, timeout: '300ms' });
+  const check = (path: string, timeout = '10s') => resolveHealthCheck({ http: path, timeout });
 
   it('passes on 2xx and 3xx, fails on 5xx with the status in the detail', async () => {
     expect(await probeOnce(check('/healthz'), { host, port: httpPort })).toEqual({ ok: true, detail: `GET http://127.0.0.1:${httpPort}/healthz: 200` });
@@ -58,7 +58,7 @@ describe('http probe', () => {
   });
 
   it('gives up after the timeout when the app does not answer', async () => {
-    expect(await probeOnce(check('/hang'), { host, port: httpPort })).toEqual({
+    expect(await probeOnce(check('/hang', '300ms'), { host, port: httpPort })).toEqual({
       ok: false,
       detail: `GET http://127.0.0.1:${httpPort}/hang: no answer within 300 ms`,
     });
@@ -69,13 +69,13 @@ describe('http probe', () => {
   });
 
   it('requires every named probe to pass', async () => {
-    const both = resolveHealthCheck({ http: '/healthz', exec: 'exit 4', timeout: '2s' });
+    const both = resolveHealthCheck({ http: '/healthz', exec: 'exit 4', timeout: '10s' });
     expect(await probeOnce(both, { host, port: httpPort })).toEqual({ ok: false, detail: 'exec "exit 4": exit code 4' });
   });
 });
 
 describe('tcp probe', () => {
-  const check = resolveHealthCheck({ tcp: true, timeout: '500ms' });
+  const check = resolveHealthCheck({ tcp: true, timeout: '10s' });
 
   it('passes when the port accepts a connection, even if the app never speaks', async () => {
     expect(await probeOnce(check, { host, port: silentPort })).toEqual({ ok: true, detail: `tcp 127.0.0.1:${silentPort}: connected` });
@@ -91,20 +91,20 @@ describe('tcp probe', () => {
 
 describe('exec probe', () => {
   it('passes on exit 0, running in the target cwd with its env and PORT', async () => {
-    const check = resolveHealthCheck({ exec: 'test "$(pwd)" = "$WANT_DIR" && test "$PORT" = 1234', timeout: '5s' });
+    const check = resolveHealthCheck({ exec: 'test "$(pwd)" = "$WANT_DIR" && test "$PORT" = 1234', timeout: '10s' });
     const res = await probeOnce(check, { host, port: 1234, cwd: dir, env: { WANT_DIR: dir } });
     expect(res.ok).toBe(true);
   });
 
   it('does not leak the agent environment into the probe', async () => {
     process.env.SYMPHONY_TEST_PROBE_LEAK = 'agent-only';
-    const check = resolveHealthCheck({ exec: 'test -z "$SYMPHONY_TEST_PROBE_LEAK"', timeout: '5s' });
+    const check = resolveHealthCheck({ exec: 'test -z "$SYMPHONY_TEST_PROBE_LEAK"', timeout: '10s' });
     expect((await probeOnce(check, { host, cwd: dir })).ok).toBe(true);
     delete process.env.SYMPHONY_TEST_PROBE_LEAK;
   });
 
   it('reports the exit code and the last stderr line', async () => {
-    const check = resolveHealthCheck({ exec: 'echo starting >&2; echo "database not ready" >&2; exit 2', timeout: '5s' });
+    const check = resolveHealthCheck({ exec: 'echo starting >&2; echo "database not ready" >&2; exit 2', timeout: '10s' });
     expect(await probeOnce(check, { host, cwd: dir })).toEqual({
       ok: false,
       detail: 'exec "echo starting >&2; echo \\"database not ready\\" >&2; exit 2": exit code 2: database not ready',

@@ -44,7 +44,7 @@ describe('waitHealthy on real instances', () => {
   it.each(cases)('a started app becomes healthy by %s probe', async (kind, probe) => {
     const port = await freePort();
     const h = await start(`api-${kind}-0`, { port });
-    const check = resolveHealthCheck({ ...probe, interval: '50ms', start_timeout: '20s', healthy_threshold: 2 });
+    const check = resolveHealthCheck({ ...probe, interval: '50ms', timeout: '10s', start_timeout: '40s', healthy_threshold: 2 });
     await expect(
       waitHealthy(check, { host, port, cwd: dir }, { instance: h.id, isAlive: () => driver.isAlive(h) }),
     ).resolves.toBeUndefined();
@@ -54,7 +54,7 @@ describe('waitHealthy on real instances', () => {
   it('times out with HealthCheckTimeoutError for an app that never listens', async () => {
     const port = await freePort();
     const h = await start('api-deaf-0', { env: { NOT_LISTENING_ON: String(port) } });
-    const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', timeout: '200ms', start_timeout: '600ms' });
+    const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', timeout: '10s', start_timeout: '600ms' });
     const err = await waitHealthy(check, { host, port }, { instance: h.id, logFile: driver.logFile(h.id), isAlive: () => driver.isAlive(h) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HealthCheckTimeoutError);
     const e = err as HealthCheckTimeoutError;
@@ -68,7 +68,7 @@ describe('waitHealthy on real instances', () => {
   it('fails fast with InstanceExitedError when the process dies, pointing at its log', async () => {
     const port = await freePort();
     const h = await start('api-crash-0', { port, command: 'echo "cannot connect to database" >&2; exit 1' });
-    const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', start_timeout: '10m' });
+    const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', timeout: '10s', start_timeout: '10m' });
     const err = await waitHealthy(check, { host, port }, { instance: h.id, logFile: driver.logFile(h.id), isAlive: () => driver.isAlive(h) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InstanceExitedError);
     const e = err as InstanceExitedError;
@@ -87,7 +87,7 @@ describe('waitHealthy thresholds and cancellation', () => {
     await once(server, 'listening');
     const port = (server.address() as { port: number }).port;
     try {
-      const check = resolveHealthCheck({ http: '/', interval: '10ms', start_timeout: '30s', healthy_threshold: 3 });
+      const check = resolveHealthCheck({ http: '/', interval: '10ms', timeout: '10s', start_timeout: '30s', healthy_threshold: 3 });
       await waitHealthy(check, { host, port }, { instance: 'api-flaky-0' });
       expect(served).toBe(8);
     } finally {

@@ -44,7 +44,7 @@ function pidAlive(pid: number): boolean {
 }
 
 async function healthy(handle: InstanceHandle, port: number): Promise<void> {
-  const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', start_timeout: '20s' });
+  const check = resolveHealthCheck({ http: '/healthz', interval: '50ms', timeout: '10s', start_timeout: '40s' });
   await waitHealthy(check, { host: '127.0.0.1', port }, { instance: handle.id, isAlive: () => driver.isAlive(handle) });
 }
 
