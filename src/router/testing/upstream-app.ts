@@ -8,6 +8,8 @@ export interface UpstreamApp {
   server: Server;
   /** Requests answered, by path without query. */
   hits: Map<string, number>;
+  /** Close codes received from WebSocket clients (the router sends 1001 on closeLongLived). */
+  wsCloseCodes: number[];
   close(): Promise<void>;
 }
 
@@ -51,7 +53,9 @@ export async function startUpstreamApp(name: string, port = 0): Promise<Upstream
     answer(name, req, res);
   });
   const wss = new WebSocketServer({ server });
+  const wsCloseCodes: number[] = [];
   wss.on('connection', (ws) => {
+    ws.on('close', (code) => wsCloseCodes.push(code));
     ws.send(`hello from ${name}`);
     ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `${name}: ${data.toString()}`));
   });
@@ -62,6 +66,7 @@ export async function startUpstreamApp(name: string, port = 0): Promise<Upstream
     port: typeof addr === 'object' && addr ? addr.port : port,
     server,
     hits,
+    wsCloseCodes,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
