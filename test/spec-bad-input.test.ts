@@ -50,7 +50,7 @@ const CASES: Case[] = [
   { file: 'bad-ref-service.yaml', line: 6, path: 'services.api.env.DATABASE_URL', message: '${database.url} references unknown service "database"; services are: api' },
   { file: 'bad-ref-attr.yaml', line: 8, path: 'services.api.env.DATABASE_URL', message: '${db.uri}: postgres service "db" has no attribute "uri"; it has: url, host, port, user, database, password' },
   { file: 'undeclared-secret.yaml', line: 6, path: 'services.api.run', message: '${secrets.STRIPE_KEY} names a secret that is not declared under secrets: (declared: SESSION_KEY)' },
-  { file: 'malformed-reference.yaml', line: 6, path: 'services.api.env.DATABASE_URL', message: 'malformed reference ${db}: write ${service.attribute} or ${secrets.NAME}' },
+  { file: 'malformed-reference.yaml', line: 6, path: 'services.api.env.DATABASE_URL', message: 'malformed reference ${DB.url}: write ${service.attribute} or ${secrets.NAME}' },
   { file: 'unknown-env.yaml', env: 'prod', line: 5, path: 'environments', message: 'unknown environment "prod"; the stack file defines: production, staging' },
   { file: 'unknown-uses.yaml', line: 5, path: 'services.api.uses[0]', message: 'uses unknown service "cache"; services are: api' },
   { file: 'route-unknown-service.yaml', line: 6, path: 'routes[0].to', message: 'routes to unknown service "web"; services are: api' },

@@ -42,8 +42,9 @@ export function findReferences(value: string): Reference[] {
   return out;
 }
 
+/** `${x.y}`-like placeholders that are not references; `${PORT}` without a dot is left to the shell. */
 function malformed(value: string): string[] {
-  return [...value.matchAll(PLACEHOLDER)].filter((m) => !WELL_FORMED.test(m[1].trim())).map((m) => m[0]);
+  return [...value.matchAll(PLACEHOLDER)].filter((m) => m[1].includes('.') && !WELL_FORMED.test(m[1].trim())).map((m) => m[0]);
 }
 
 /** A service as the reference check sees it: its kind (null when unknown) and its referencing strings. */
