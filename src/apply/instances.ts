@@ -22,14 +22,15 @@ export function isRunning(deps: ExecDeps, i: InstanceRecord): boolean {
   return h !== null && deps.driver.isAlive(h);
 }
 
-function substitute(deps: ExecDeps, env: string, d: InstanceDraft): { command: string; env: Record<string, string> } {
+/** A draft's command and env with secret placeholders replaced by values (for the instance only). */
+export function substitute(deps: ExecDeps, env: string, d: InstanceDraft): { command: string; env: Record<string, string> } {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.env)) out[k] = deps.vault.substitute(env, v);
   return { command: deps.vault.substitute(env, d.command), env: out };
 }
 
-export function kindCtx(env: string, stack: string, stackDir: string, cfg: ReleaseConfig): KindContext {
-  return { stack, env, service: cfg.service, spec: cfg.spec, stackDir, volumePath: cfg.volumePath, ports: cfg.ports };
+export function kindCtx(env: string, cfg: ReleaseConfig): KindContext {
+  return { stack: cfg.stack, env, service: cfg.service, spec: cfg.spec, stackDir: cfg.stackDir, volumePath: cfg.volumePath, ports: cfg.ports };
 }
 
 /**

@@ -16,7 +16,7 @@ export async function rollMembers(r: StepRun, cfg: ReleaseConfig, previous: stri
   const { store, vault, driver } = r.deps;
   const env = r.plan.env;
   const kind = getKind(cfg.kind);
-  const ctx = kindCtx(env, r.plan.stack, dirname(r.plan.stackFile), cfg);
+  const ctx = kindCtx(env, cfg);
   const probe = kind.cluster?.(ctx);
   if (!probe) throw new Error(`kind ${cfg.kind} has no cluster probe; it cannot be rolled`);
   const oldCfg = releaseConfig(r, previous);

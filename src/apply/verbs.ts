@@ -4,7 +4,7 @@ import { getKind } from '../kinds/registry.js';
 import type { Plan, PlanStep, ReleaseConfig } from '../plan/types.js';
 import type { InstanceRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
-import { handleOf, isRunning, kindCtx, startInstance, stopInstance, waitInstanceHealthy } from './instances.js';
+import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, waitInstanceHealthy } from './instances.js';
 import { rollMembers } from './roll.js';
 
 export interface StepRun {
@@ -43,7 +43,7 @@ async function stopAll(r: StepRun, instances: InstanceRecord[], graceMs: number)
 
 async function healthAll(r: StepRun, release: string): Promise<void> {
   const cfg = releaseConfig(r, release);
-  const ctx = kindCtx(r.plan.env, r.plan.stack, dirname(r.plan.stackFile), cfg);
+  const ctx = kindCtx(r.plan.env, cfg);
   await Promise.all(live(r, release).map((i) => waitInstanceHealthy(r.deps, ctx, cfg, i)));
 }
 
@@ -80,9 +80,9 @@ export async function doStep(r: StepRun): Promise<unknown> {
     case 'prepare': {
       const cfg = releaseConfig(r, release!);
       const kind = getKind(cfg.kind);
-      const ctx = kindCtx(env, r.plan.stack, dirname(r.plan.stackFile), cfg);
-      const secretEnv = Object.fromEntries(cfg.generatedSecrets.map((s) => [s, vault.get(env, s)]));
-      await kind.prepare?.(ctx, secretEnv, r.deps.driver);
+      const ctx = kindCtx(env, cfg);
+      const draft = cfg.instances[0];
+      await kind.prepare?.(ctx, draft ? substitute(r.deps, env, draft).env : {}, r.deps.driver);
       return null;
     }
     case 'start':

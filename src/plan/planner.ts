@@ -36,7 +36,7 @@ export function withDependencies(services: ServiceNode[], target: string[]): Set
 
 function routesOf(stack: LoadedStack): PlanRoute[] {
   return stack.routes.map((r) => ({
-    id: `${stack.env}:${r.listen}:${r.host ?? '*'}:${r.path ?? '/'}`,
+    id: [stack.env, String(r.listen), r.host ?? '', (r.path ?? '').replace(/[^\w.-]/g, '_')].filter(Boolean).join(':'),
     listen: r.listen,
     host: r.host,
     path: r.path,

@@ -58,6 +58,8 @@ export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: strin
   const used = secretsUsed(drafts);
   const spec = node.spec as Record<string, unknown> & { volume?: string; runtime?: string; deploy?: Deploy };
   const config: ReleaseConfig = {
+    stack: inp.stack.name,
+    stackDir: inp.stack.dir,
     service: node.name,
     kind: node.kind,
     runtime: spec.runtime ?? 'process',

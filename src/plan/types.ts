@@ -17,6 +17,9 @@ export interface DeployConfig {
 
 /** Everything that defines a release. Immutable once recorded; its hash is the release id. */
 export interface ReleaseConfig {
+  stack: string;
+  /** Absolute directory of the stack file (relative paths in the spec are resolved against it). */
+  stackDir: string;
   service: string;
   kind: string;
   runtime: string;

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import type { ExecDeps } from '../apply/context.js';
+import { handleOf } from '../apply/instances.js';
+import type { ReleaseConfig } from '../plan/types.js';
+import { LeaseStore } from '../state/lease.js';
+
+export interface InstanceStatus {
+  id: string;
+  release: string;
+  pid: number | null;
+  port: number | null;
+  status: string;
+  alive: boolean;
+  health: string;
+  restarts: number;
+  lastExit: string | null;
+}
+
+export interface ServiceStatus {
+  name: string;
+  kind: string;
+  release: string | null;
+  previous: string | null;
+  ports: Record<string, number>;
+  volume: string | null;
+  instances: InstanceStatus[];
+}
+
+export interface EnvStatus {
+  env: string;
+  serial: number;
+  services: ServiceStatus[];
+  lock: ReturnType<LeaseStore['current']>;
+  operation: { id: string; kind: string; status: string; error: string | null; createdAt: string } | null;
+}
+
+/** Status of one environment: per service its release, instances, health, ports and restarts. No secret values. */
+export function envStatus(deps: ExecDeps, env: string): EnvStatus {
+  const { store, driver, journal } = deps;
+  const last = journal.list(env, 1)[0];
+  return {
+    env,
+    serial: store.serial(),
+    lock: new LeaseStore(store).current(env),
+    operation: last ? { id: last.id, kind: last.kind, status: last.status, error: last.error, createdAt: last.createdAt } : null,
+    services: store.services(env).map((s) => {
+      const rel = s.currentRelease ? store.release(s.currentRelease) : null;
+      return {
+        name: s.name,
+        kind: s.kind,
+        release: s.currentRelease,
+        previous: s.previousRelease,
+        ports: s.ports,
+        volume: (rel?.config as ReleaseConfig | undefined)?.volume ?? null,
+        instances: store.instances(env, { service: s.name, live: true }).map((i) => {
+          const h = handleOf(i);
+          return { id: i.id, release: i.release, pid: i.pid, port: i.port, status: i.status, alive: h ? driver.isAlive(h) : false, health: i.health, restarts: i.restarts, lastExit: i.lastExit };
+        }),
+      };
+    }),
+  };
+}
+
+export interface DriftItem {
+  service: string | null;
+  instance: string | null;
+  recorded: string;
+  observed: string;
+}
+
+/** What differs between the recorded state and what runs. Read-only. */
+export async function drift(deps: ExecDeps, env: string): Promise<DriftItem[]> {
+  const { store, driver } = deps;
+  const observed = await driver.list();
+  const items: DriftItem[] = [];
+  const recorded = store.instances(env, { live: true });
+  for (const i of recorded) {
+    const h = handleOf(i);
+    const alive = h ? driver.isAlive(h) : false;
+    if (i.status === 'running' && !alive) items.push({ service: i.service, instance: i.id, recorded: `running (pid ${i.pid})`, observed: 'not running' });
+    if (i.status === 'crashed') items.push({ service: i.service, instance: i.id, recorded: 'crashed, waiting for restart', observed: alive ? 'running' : 'not running' });
+  }
+  const known = new Set(store.db.prepare(`SELECT id FROM instances WHERE status NOT IN ('stopped', 'failed')`).pluck().all() as string[]);
+  for (const o of observed) {
+    if (!known.has(o.id) && store.release(o.release)?.env === env) items.push({ service: o.service, instance: o.id, recorded: 'not recorded', observed: `running (pid ${o.pid})` });
+  }
+  for (const s of store.services(env)) {
+    if (!s.currentRelease) continue;
+    const live = recorded.filter((i) => i.service === s.name && i.release === s.currentRelease);
+    if (live.length === 0) items.push({ service: s.name, instance: null, recorded: `release ${s.currentRelease} live`, observed: 'no instance recorded' });
+  }
+  for (const v of store.volumes(env)) {
+    if (!existsSync(v.path)) items.push({ service: null, instance: null, recorded: `volume ${v.name} at ${v.path}`, observed: 'directory missing' });
+  }
+  return items;
+}

@@ -1,0 +1,106 @@
+import type { ExecDeps } from '../apply/context.js';
+import { handleOf, kindCtx, startInstance } from '../apply/instances.js';
+import { HealthTracker, probeOnce } from '../health/index.js';
+import { getKind } from '../kinds/registry.js';
+import type { ReleaseConfig } from '../plan/types.js';
+import { rotateLogs } from '../runtime/process/index.js';
+import type { InstanceRecord } from '../state/types.js';
+import { logDirOf } from '../apply/context.js';
+
+/** Restart delay after the n-th consecutive crash: 1 s, 2 s, 4 s… capped at 30 s. */
+export function backoffMs(restarts: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts - 1));
+}
+
+/**
+ * Watches every instance recorded as running: restarts crashed ones with
+ * backoff (and records it), probes health with thresholds, rotates logs.
+ */
+export class Supervisor {
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private readonly nextRestart = new Map<string, number>();
+  private readonly trackers = new Map<string, HealthTracker>();
+  private ticks = 0;
+
+  constructor(private readonly deps: ExecDeps, private readonly intervalMs = 1000) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const envs = this.deps.store.db.prepare(`SELECT DISTINCT env FROM instances`).pluck().all() as string[];
+      for (const env of envs) {
+        for (const i of this.deps.store.instances(env, { live: true })) {
+          if (i.status === 'running' || i.status === 'crashed') await this.watch(i);
+        }
+      }
+      if (++this.ticks % 30 === 0) rotateLogs(logDirOf(this.deps.stateDir), { maxBytes: 10 * 1024 * 1024, keep: 3 });
+    } catch (err) {
+      this.deps.log.error({ err: String(err) }, 'supervisor tick failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async watch(i: InstanceRecord): Promise<void> {
+    const { store, driver } = this.deps;
+    const h = handleOf(i);
+    const alive = h !== null && driver.isAlive(h);
+    if (alive) {
+      if (i.status === 'running') await this.probe(i);
+      return;
+    }
+    if (i.status === 'running') {
+      store.updateInstance(i.id, { status: 'crashed', lastExit: `exited at ${new Date().toISOString()}`, health: 'unhealthy' });
+      store.addEvent(i.env, 'instance-crashed', `${i.id} exited unexpectedly; restart in ${backoffMs(i.restarts + 1)} ms`, { service: i.service, instance: i.id });
+      this.nextRestart.set(i.id, Date.now() + backoffMs(i.restarts + 1));
+      return;
+    }
+    const due = this.nextRestart.get(i.id) ?? 0;
+    if (Date.now() < due) return;
+    const rel = store.release(i.release);
+    if (!rel) return;
+    const cfg = rel.config as ReleaseConfig;
+    const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
+    try {
+      await startInstance(this.deps, i.env, i.release, draft, i.ordinal);
+      store.updateInstance(i.id, { restarts: i.restarts + 1 });
+      store.addEvent(i.env, 'instance-restarted', `restarted ${i.id} (restart #${i.restarts + 1})`, { service: i.service, instance: i.id });
+    } catch (err) {
+      this.nextRestart.set(i.id, Date.now() + backoffMs(i.restarts + 2));
+      store.addEvent(i.env, 'restart-failed', `could not restart ${i.id}: ${String(err)}`, { service: i.service, instance: i.id });
+    }
+  }
+
+  private async probe(i: InstanceRecord): Promise<void> {
+    const rel = this.deps.store.release(i.release);
+    if (!rel) return;
+    const cfg = rel.config as ReleaseConfig;
+    let tracker = this.trackers.get(i.id);
+    if (!tracker) {
+      tracker = new HealthTracker({ healthyThreshold: cfg.health?.healthyThreshold ?? 1, unhealthyThreshold: cfg.health?.unhealthyThreshold ?? 3 });
+      this.trackers.set(i.id, tracker);
+    }
+    const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
+    const ctx = kindCtx(i.env, cfg);
+    const kind = getKind(cfg.kind);
+    const env = Object.fromEntries(Object.entries(draft.env).map(([k, v]) => [k, this.deps.vault.substitute(i.env, v)]));
+    const result = cfg.health
+      ? await probeOnce(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: draft.cwd, env })
+      : kind.probe
+        ? await kind.probe(ctx, draft, env)
+        : { ok: true, detail: 'running' };
+    tracker.record(result);
+    const health = tracker.state;
+    if (health !== i.health) this.deps.store.updateInstance(i.id, { health });
+  }
+}

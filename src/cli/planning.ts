@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { dirDigest } from '../apply/artifact.js';
+import { SpecError, SymphonyError } from '../errors.js';
+import { registerBuiltinKinds } from '../kinds/builtin.js';
+import { makePlan } from '../plan/planner.js';
+import type { Plan, PlanState } from '../plan/types.js';
+import { getRuntimeDriver } from '../runtime/registry.js';
+import { SecretVault } from '../secrets/vault.js';
+import { loadStack, type LoadedStack } from '../spec/index.js';
+import { StateStore } from '../state/store.js';
+
+export interface Planned {
+  plan: Plan;
+  stack: LoadedStack;
+  /** Secret values read from their sources, to hand to the agent. Never printed. */
+  secrets: Record<string, string>;
+}
+
+/** Read every declared secret from its source (env var or file). */
+export function readSecrets(stack: LoadedStack): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of stack.secrets) {
+    if (s.env !== undefined) {
+      const v = process.env[s.env];
+      if (v === undefined) throw new SymphonyError(`secret ${s.name}: environment variable ${s.env} is not set`, `export ${s.env}=... and run the command again`);
+      out[s.name] = v;
+    } else if (s.file !== undefined) {
+      if (!existsSync(s.file)) throw new SymphonyError(`secret ${s.name}: file ${s.file} does not exist`, 'create the file or fix secrets.' + s.name + '.file');
+      out[s.name] = readFileSync(s.file, 'utf8').replace(/\r?\n$/, '');
+    }
+  }
+  return out;
+}
+
+/** Recorded and observed state, as the pure planner wants it. */
+export async function planState(store: StateStore, env: string): Promise<PlanState> {
+  const driver = getRuntimeDriver('process', { scope: store.dir });
+  const services = store.services(env);
+  const instances = store.instances(env);
+  const observed = new Set((await driver.list()).map((o) => o.id));
+  const alive = instances.filter((i) => observed.has(i.id) && i.pid !== null && i.startTime !== null && driver.isAlive({ id: i.id, pid: i.pid, startTime: i.startTime })).map((i) => i.id);
+  return {
+    serial: store.serial(),
+    services,
+    releases: services.flatMap((s) => store.releases(env, s.name)),
+    instances,
+    volumes: store.volumes(env),
+    alive,
+  };
+}
+
+/** Ports recorded for other environments of the same state dir. */
+export function portsOfOtherEnvs(store: StateStore, env: string): number[] {
+  const rows = store.db.prepare(`SELECT ports FROM services WHERE env != ?`).pluck().all(env) as string[];
+  return rows.flatMap((r) => Object.values(JSON.parse(r) as Record<string, number>));
+}
+
+/** Load the stack, read secrets and state, and make the plan. */
+export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[]): Promise<Planned> {
+  registerBuiltinKinds();
+  const stack = loadStack(file, { env });
+  for (const t of target ?? []) {
+    if (!stack.services.some((s) => s.name === t)) {
+      throw new SpecError([{ file: stack.file, line: 1, column: 1, path: `--target ${t}`, message: `no service named ${t}; services: ${stack.services.map((s) => s.name).join(', ')}` }]);
+    }
+  }
+  const secrets = readSecrets(stack);
+  const store = new StateStore(stateDir);
+  try {
+    const vault = new SecretVault(store);
+    const digests: Record<string, string> = { ...vault.digests(stack.env) };
+    for (const [name, value] of Object.entries(secrets)) digests[name] = vault.hmac(value);
+    const artifacts: Record<string, string> = {};
+    for (const s of stack.services) {
+      if (s.kind === 'app') artifacts[s.name] = dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
+    }
+    const plan = makePlan({ stack, state: await planState(store, stack.env), stateDir, artifacts, secretDigests: digests, usedPorts: portsOfOtherEnvs(store, stack.env), target });
+    return { plan, stack, secrets };
+  } finally {
+    store.close();
+  }
+}

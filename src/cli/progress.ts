@@ -1,0 +1,50 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { OperationRecord, StepRecord } from '../state/types.js';
+import { ensureAgent, type AgentClient } from './agent-client.js';
+
+interface OpView {
+  operation: OperationRecord;
+  steps: StepRecord[];
+  running: boolean;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * Follow an operation until it ends: an updating line on a terminal, plain
+ * lines otherwise. If the agent dies meanwhile, start a new one (which
+ * resumes the operation from the journal) and keep following.
+ */
+export async function follow(stateDir: string, client: AgentClient, opId: string, quiet = false): Promise<OpView> {
+  const tty = process.stderr.isTTY && !quiet;
+  const seen = new Map<number, string>();
+  let frame = 0;
+  let c = client;
+  const started = Date.now();
+  for (;;) {
+    let view: OpView;
+    try {
+      view = await c.call<OpView>('GET', `/v1/operations/${opId}`);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'not_found') throw err;
+      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}agent unreachable; restarting it to resume ${opId}\n`);
+      c = await ensureAgent(stateDir);
+      continue;
+    }
+    for (const s of view.steps) {
+      if (seen.get(s.seq) === s.status || s.status === 'pending') continue;
+      seen.set(s.seq, s.status);
+      if (quiet) continue;
+      if (s.status === 'started' && tty) continue;
+      const line = `${s.status.padEnd(7)} ${s.name}${s.error ? `: ${s.error}` : ''}`;
+      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
+    }
+    if (view.operation.status !== 'running') return view;
+    if (tty) {
+      const cur = view.steps.find((s) => s.status === 'started');
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      process.stderr.write(`\r\x1b[K${FRAMES[frame++ % FRAMES.length]} ${cur?.name ?? 'waiting'} (${secs}s)`);
+    }
+    await sleep(200);
+  }
+}

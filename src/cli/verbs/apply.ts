@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { SymphonyError, StalePlanError } from '../../errors.js';
+import { renderPlan } from '../../plan/render.js';
+import type { Plan } from '../../plan/types.js';
+import { SecretVault } from '../../secrets/vault.js';
+import { loadStack } from '../../spec/index.js';
+import { StateStore } from '../../state/store.js';
+import type { OperationRecord } from '../../state/types.js';
+import { ensureAgent } from '../agent-client.js';
+import { action, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+import { computePlan, readSecrets } from '../planning.js';
+import { follow } from '../progress.js';
+
+interface ApplyOptions extends GlobalOptions {
+  yes?: boolean;
+  target?: string[];
+  detach?: boolean;
+}
+
+/** A saved plan, with the secrets it was made with read again and checked against its digests. */
+function loadSavedPlan(path: string, stateDir: string): { plan: Plan; secrets: Record<string, string> } {
+  const plan = JSON.parse(readFileSync(path, 'utf8')) as Plan;
+  if (plan.format !== 1) throw new SymphonyError(`${path} is not a Symphony plan`, 'make one with: symphony plan -o <file>');
+  const stack = loadStack(plan.stackFile, { env: plan.env === 'default' ? undefined : plan.env });
+  const secrets = readSecrets(stack);
+  const store = new StateStore(stateDir);
+  try {
+    if (plan.serial !== store.serial()) throw new StalePlanError(plan.serial, store.serial());
+    const vault = new SecretVault(store);
+    for (const cfg of Object.values(plan.releases)) {
+      for (const [name, digest] of Object.entries(cfg.secretDigests)) {
+        const now = secrets[name] !== undefined ? vault.hmac(secrets[name]) : vault.digest(plan.env, name);
+        if (now !== digest) throw new SymphonyError(`secret ${name} changed since the plan was made`, 'make a new plan: symphony plan -o <file>');
+      }
+    }
+  } finally {
+    store.close();
+  }
+  return { plan, secrets };
+}
+
+async function confirm(o: ApplyOptions): Promise<boolean> {
+  if (o.yes) return true;
+  if (!process.stdin.isTTY) throw new SymphonyError('refusing to apply without confirmation on a non-interactive terminal', 'review with symphony plan, then run symphony apply --yes');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question('Apply these changes? [y/N] ');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export function registerApply(program: Command): void {
+  withCommon(program.command('apply [planfile]').description('make the stack so: run the plan as an operation in the agent'))
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-t, --target <service...>', 'limit to these services and what they need')
+    .option('-d, --detach', 'return once the operation has started; follow it with symphony attach')
+    .action(
+      action(async (planFile: string | undefined, o: ApplyOptions) => {
+        const stateDir = stateDirOf(o);
+        const { plan, secrets } = planFile ? loadSavedPlan(planFile, stateDir) : await computePlan(requireStack(o), o.env, stateDir, o.target);
+        if (!o.json) process.stderr.write(renderPlan(plan) + '\n');
+        if (plan.steps.length === 0) {
+          if (o.json) print(o, '', { plan, operation: null });
+          return 0;
+        }
+        if (!planFile && !(await confirm(o))) {
+          process.stderr.write('nothing applied\n');
+          return 1;
+        }
+        const client = await ensureAgent(stateDir);
+        const { operation } = await client.call<{ operation: OperationRecord }>('POST', '/v1/operations', { plan, secrets, requester: `${process.env.USER ?? 'user'} (symphony apply)` });
+        if (!o.json) process.stderr.write(`operation ${operation.id} started (Ctrl-C detaches; it keeps running: symphony attach ${operation.id})\n`);
+        if (o.detach) return void print(o, operation.id, { operation: operation.id });
+        const view = await follow(stateDir, client, operation.id, o.json);
+        await client.close();
+        print(o, `operation ${view.operation.id} ${view.operation.status}${view.operation.error ? `: ${view.operation.error}` : ''}`, view);
+        return view.operation.status === 'succeeded' ? 0 : 1;
+      }),
+    );
+  withCommon(program.command('attach [operation]').description('follow a running operation (the latest one by default)')).action(
+    action(async (opId: string | undefined, o: GlobalOptions) => {
+      const stateDir = stateDirOf(o);
+      const client = await ensureAgent(stateDir);
+      const id = opId ?? (await client.call<{ operation: { id: string } | null }>('GET', `/v1/status?env=${encodeURIComponent(o.env ?? 'default')}`)).operation?.id;
+      if (!id) throw new SymphonyError('no operation to attach to', 'start one with: symphony apply');
+      const view = await follow(stateDir, client, id, o.json);
+      await client.close();
+      print(o, `operation ${id} ${view.operation.status}${view.operation.error ? `: ${view.operation.error}` : ''}`, view);
+      return view.operation.status === 'succeeded' ? 0 : 1;
+    }),
+  );
+}
