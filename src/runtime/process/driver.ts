@@ -33,14 +33,7 @@ export class ProcessDriver implements RuntimeDriver {
   }
 
   async start(spec: InstanceSpec): Promise<InstanceHandle> {
-    const cwdOk = (() => {
-      try {
-        return statSync(spec.cwd).isDirectory();
-      } catch {
-        return false;
-      }
-    })();
-    if (!cwdOk) {
+    if (!isDirectory(spec.cwd)) {
       throw new RuntimeError(
         `cannot start instance ${spec.id}: working directory ${spec.cwd} does not exist`,
         `check \`dir:\` of service ${spec.service} in the stack file, then run symphony apply`,
@@ -64,7 +57,10 @@ export class ProcessDriver implements RuntimeDriver {
       closeSync(fd);
     }
     if (pid === undefined) {
-      throw new RuntimeError(`cannot start instance ${spec.id}: /bin/sh could not be spawned`, `look at ${file}`);
+      throw new RuntimeError(
+        `cannot start instance ${spec.id}: the system refused to create a process for /bin/sh`,
+        'check the process limit (ulimit -u) and free memory, then run symphony apply again',
+      );
     }
     const stat = readStat(pid);
     if (!stat) {
@@ -177,5 +173,13 @@ export class ProcessDriver implements RuntimeDriver {
     } catch {
       /* not ours to read, or stdout is not a file */
     }
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
