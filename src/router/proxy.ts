@@ -56,6 +56,7 @@ class Exchange implements LongLivedConnection {
   private timer: NodeJS.Timeout | null = null;
   private timedOut = false;
   private streaming = false;
+  private endingStream = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -128,8 +129,8 @@ class Exchange implements LongLivedConnection {
       this.streaming = true;
       this.plane.longLived.add(this);
     }
-    upRes.on('error', () => this.res.destroy());
-    upRes.on('aborted', () => this.res.destroy());
+    upRes.on('error', () => this.upstreamBroke());
+    upRes.on('aborted', () => this.upstreamBroke());
     upRes.pipe(this.res);
   }
 
@@ -164,13 +165,16 @@ class Exchange implements LongLivedConnection {
     reply(this.res, 504, `symphony router: upstream ${where} of release ${this.release} sent no response within ${this.route.timeoutMs} ms on route ${this.route.id}\n`);
   }
 
-  /** Graceful end of an SSE stream (closeLongLived). */
+  private upstreamBroke(): void {
+    if (!this.endingStream) this.res.destroy();
+  }
+
+  /** Graceful end of an SSE stream (closeLongLived): end the response, then drop the upstream. */
   close(): void {
-    if (this.upRes !== null) {
-      this.upRes.unpipe(this.res);
-      this.upRes.destroy();
-    }
+    this.endingStream = true;
+    if (this.upRes !== null) this.upRes.unpipe(this.res);
     this.res.end();
+    this.upRes?.destroy();
   }
 
   private finish(): void {
