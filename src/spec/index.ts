@@ -4,7 +4,6 @@
  */
 export { loadStack, parseStackText, type LoadedStack, type SecretRef, type ServiceNode } from './load.js';
 export { findReferences, kindOf, KIND_ATTRIBUTES, type Reference, type ServiceKindName } from './references.js';
-export { stackJsonSchema } from './json-schema.js';
-export { DEFAULTS } from './defaults.js';
+export { DEFAULTS, stackJsonSchema } from './schema.js';
 export { DEFAULT_ENV } from './environments.js';
 export type { AppServiceSpec, Deploy, EtcdServiceSpec, Health, PostgresServiceSpec, Route, Service, Stack } from './schema.js';

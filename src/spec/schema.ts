@@ -150,6 +150,50 @@ export const StackShell = stackShape(
   z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run, postgres, etcd' }),
 );
 
+/**
+ * JSON Schema (draft 2020-12) of the stack file for editors, generated from
+ * the zod schema the loader validates with. Describes the input as written
+ * (durations as strings or numbers, env values as strings, numbers or booleans).
+ */
+export function stackJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(StackSpec, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://symphony.dev/schema/stack.json',
+    title: 'Symphony stack file',
+    description: 'One file that describes a stack of services; see docs/stack-file.md',
+  };
+}
+
+/**
+ * What an omitted key means. The planner (src/plan/release.ts) and the health
+ * checks (src/health/check.ts) apply these; docs/stack-file.md lists them.
+ * Durations are in milliseconds.
+ */
+export const DEFAULTS = {
+  replicas: 1,
+  runtime: 'process',
+  deploy: {
+    strategy: 'blue-green',
+    drainMs: 10_000,
+    graceMs: 10_000,
+    warmMs: 300_000,
+    steps: [10, 50, 100],
+    pauseMs: 0,
+    maxUnavailable: 0,
+    maxSurge: 1,
+  },
+  health: {
+    startTimeoutMs: 60_000,
+    intervalMs: 1_000,
+    timeoutMs: 2_000,
+    healthyThreshold: 1,
+    unhealthyThreshold: 3,
+    /** An app without a probe in `health:` is healthy when its PORT accepts TCP connections. */
+    probe: 'tcp',
+  },
+} as const;
+
 export type Stack = z.infer<typeof StackSpec>;
 export type Service = z.infer<typeof ServiceSpec>;
 export type AppServiceSpec = z.infer<typeof AppService>;
