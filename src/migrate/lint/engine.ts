@@ -38,7 +38,7 @@ export async function lintSql(sql: string, file: string, opts: LintOptions = {})
     ];
   }
 
-  const session = new SessionTracker(opts.assumeInTransaction === true);
+  const session = new SessionTracker(opts.assumeInTransaction === true, opts.assumeLockTimeout === true);
   const findings: LintFinding[] = [];
   let prevEnd = 0;
   for (const raw of stmts) {

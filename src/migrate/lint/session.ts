@@ -20,8 +20,10 @@ export class SessionTracker implements SessionView {
   private localTimeout: boolean | undefined;
   private timeoutAtBegin = false;
 
-  constructor(assumeInTransaction: boolean) {
+  constructor(assumeInTransaction: boolean, assumeLockTimeout: boolean) {
     this.inTransaction = assumeInTransaction;
+    this.sessionTimeout = assumeLockTimeout;
+    this.timeoutAtBegin = assumeLockTimeout;
   }
 
   get lockTimeoutSet(): boolean {

@@ -22,6 +22,8 @@ export interface LintFinding {
 export interface LintOptions {
   /** The migration runner wraps the whole file in one transaction (BEGIN ... COMMIT). */
   assumeInTransaction?: boolean;
+  /** The runner sets a lock_timeout before the file runs (Symphony's engine does, for `sql` operations). */
+  assumeLockTimeout?: boolean;
   /** Rule names to skip everywhere in the file. */
   ignore?: string[];
 }

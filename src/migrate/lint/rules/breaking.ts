@@ -41,7 +41,7 @@ export const renames: StatementRule = (stmt, session) => {
       {
         rule: 'rename-column',
         message: `${OLD_RELEASE}: its queries name ${table}.${r.subname} and fail with "column does not exist" from the moment this commits.`,
-        fix: `Use a Symphony migration operation instead: { rename_column: { table: ${table}, from: ${r.subname}, to: ${r.newname} } }. The old schema version keeps a view that exposes ${ident(r.subname ?? '?')}, the new one exposes ${ident(r.newname ?? '?')}; the physical rename happens at complete.`,
+        fix: `Use a Symphony migration operation instead: { rename_column: { table: ${table}, column: ${r.subname}, name: ${r.newname} } }. The old schema version keeps a view that exposes ${ident(r.subname ?? '?')}, the new one exposes ${ident(r.newname ?? '?')}; the physical rename happens at complete.`,
       },
     ];
   }
