@@ -21,6 +21,7 @@ export const Name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter, at most 40 long');
 const Port = z.number().int().min(1).max(65535);
+const PgIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier: letters, digits and underscores, at most 63 long');
 const Scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' });
 const Settings = z.record(z.string(), Scalar.transform(String));
 
@@ -76,10 +77,13 @@ export const PostgresService = z
     postgres: z.strictObject({
       version: z.string().regex(/^\d+(\.\d+)?$/, 'must be a version such as "15" or "15.4"'),
       port: Port.optional().describe('fixed port; default: allocated once and kept'),
-      database: Name.optional(),
-      user: Name.optional(),
+      database: PgIdentifier.optional().describe('default: the user'),
+      user: PgIdentifier.optional().describe('default: the stack name with dashes as underscores'),
       password_secret: z.string().optional().describe('name of a declared secret holding the password; default: generated'),
-      settings: Settings.optional().describe('postgresql.conf settings'),
+      settings: z
+        .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/, 'must be a postgresql.conf setting name'), Scalar.transform(String))
+        .optional()
+        .describe('postgresql.conf settings'),
     }),
     migrations: z.string().min(1).optional().describe('directory of migration files, one a version'),
   })
