@@ -5,6 +5,11 @@ import { isReindexConcurrent } from './locks.js';
 
 const OUTSIDE_TX =
   'Run it outside any transaction block. If it fails half-way it leaves an INVALID index: drop it with DROP INDEX CONCURRENTLY and run the statement again.';
+const IN_TX = 'This SQL runs inside a transaction, where CONCURRENTLY is refused: use a Symphony create_index / drop_index operation instead, which runs concurrently outside it.';
+
+function where(session: SessionView): string {
+  return session.inTransaction ? IN_TX : OUTSIDE_TX;
+}
 
 /** CREATE INDEX / REINDEX without CONCURRENTLY on a table that already exists. */
 export const requireConcurrentIndex: StatementRule = (stmt, session, text) => {
@@ -17,7 +22,7 @@ export const requireConcurrentIndex: StatementRule = (stmt, session, text) => {
       {
         rule: 'require-concurrent-index',
         message: `CREATE INDEX without CONCURRENTLY holds a SHARE lock on ${table} for the whole build: every INSERT, UPDATE and DELETE on ${table} waits until the index is built, which takes minutes on a large table.`,
-        fix: `${safe.trim()}${safe.trim().endsWith(';') ? '' : ';'}\n${OUTSIDE_TX}`,
+        fix: `${safe.trim()}${safe.trim().endsWith(';') ? '' : ';'}\n${where(session)}`,
       },
     ];
   }
@@ -29,7 +34,7 @@ export const requireConcurrentIndex: StatementRule = (stmt, session, text) => {
       {
         rule: 'require-concurrent-index',
         message: `REINDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index being rebuilt (reads that use it wait) and a SHARE lock on its table (writes wait) until ${target} is rebuilt.`,
-        fix: `${text.trim().replace(/^reindex\s+/i, 'REINDEX (CONCURRENTLY) ').replace(/;?$/, ';')}\n${OUTSIDE_TX}`,
+        fix: `${text.trim().replace(/^reindex\s+/i, 'REINDEX (CONCURRENTLY) ').replace(/;?$/, ';')}\n${where(session)}`,
       },
     ];
   }
@@ -47,7 +52,7 @@ export const requireConcurrentDropIndex: StatementRule = (stmt, session) => {
     {
       rule: 'require-concurrent-drop-index',
       message: `DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table of ${existing.join(', ')}: every read and write of that table waits, and so does everything queued behind the DROP while it waits for running transactions.`,
-      fix: `${existing.map((i) => `DROP INDEX CONCURRENTLY ${ifExists}${qualified(i)};`).join('\n')}\nRun it outside any transaction block (one index per statement).`,
+      fix: `${existing.map((i) => `DROP INDEX CONCURRENTLY ${ifExists}${qualified(i)};`).join('\n')}\n${session.inTransaction ? IN_TX : 'Run it outside any transaction block (one index per statement).'}`,
     },
   ];
 };
