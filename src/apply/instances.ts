@@ -61,9 +61,11 @@ export async function startInstance(deps: ExecDeps, env: string, release: string
 /** Stop an instance gracefully and record it stopped. Idempotent. */
 export async function stopInstance(deps: ExecDeps, i: InstanceRecord, graceMs: number): Promise<void> {
   deps.store.updateInstance(i.id, { status: 'stopping' });
+  const cfg = deps.store.release(i.release)?.config as ReleaseConfig | undefined;
+  const signal = (cfg?.instances.find((d) => d.ordinal === i.ordinal) ?? cfg?.instances[0])?.stopSignal;
   const h = handleOf(i);
-  if (h) await deps.driver.stop(h, { graceMs });
-  for (const o of await deps.driver.list()) if (o.id === i.id) await deps.driver.stop(o, { graceMs });
+  if (h) await deps.driver.stop(h, { graceMs, signal });
+  for (const o of await deps.driver.list()) if (o.id === i.id) await deps.driver.stop(o, { graceMs, signal });
   deps.store.updateInstance(i.id, { status: 'stopped', health: 'unknown' });
   deps.store.addEvent(i.env, 'instance-stopped', `stopped ${i.id}`, { service: i.service, instance: i.id });
 }

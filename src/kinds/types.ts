@@ -32,6 +32,8 @@ export interface InstanceDraft {
   port?: number;
   /** Volume directory this instance owns (kept across replacements). */
   volumePath?: string;
+  /** Signal that stops it gracefully (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export type ReplaceMode = 'blue-green' | 'in-place' | 'cluster-rolling';

@@ -37,6 +37,8 @@ export interface ObservedInstance extends InstanceHandle {
 export interface StopOptions {
   /** Time between SIGTERM and SIGKILL. */
   graceMs: number;
+  /** First signal sent (default SIGTERM); e.g. SIGINT for PostgreSQL's fast shutdown. */
+  signal?: NodeJS.Signals;
 }
 
 export interface RuntimeDriver {

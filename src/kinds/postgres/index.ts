@@ -57,6 +57,7 @@ export const postgresKind: ServiceKind = {
       env: { [PASSWORD_ENV]: passwordPlaceholder(ctx.service), PGDATA: layout.dataDir },
       port: layout.port,
       volumePath: ctx.volumePath ?? undefined,
+      stopSignal: 'SIGINT',
     }];
   },
   attributes(ctx) {

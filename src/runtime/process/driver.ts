@@ -77,7 +77,7 @@ export class ProcessDriver implements RuntimeDriver {
 
   async stop(handle: InstanceHandle, opts: StopOptions): Promise<void> {
     if (!this.ownsGroup(handle)) return;
-    this.signalGroup(handle, 'SIGTERM');
+    this.signalGroup(handle, opts.signal ?? 'SIGTERM');
     const deadline = Date.now() + Math.max(0, opts.graceMs);
     while (Date.now() < deadline) {
       if (!this.groupRuns(handle)) return;
