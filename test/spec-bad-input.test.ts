@@ -60,6 +60,7 @@ const CASES: Case[] = [
   { file: 'password-secret-undeclared.yaml', line: 6, path: 'services.db.postgres.password_secret', message: 'names secret "DB_PASSWORD" that is not declared under secrets:' },
   { file: 'env-override-bad.yaml', env: 'staging', line: 10, path: 'services.api.deploy.strategy', message: 'must be one of blue-green, canary, rolling, recreate (got "canry")' },
   { file: 'env-override-unknown-service.yaml', env: 'staging', line: 8, path: 'environments.staging.services.web', message: 'overrides unknown service "web"; services are: api' },
+  { file: 'env-named-default.yaml', line: 6, path: 'environments.default', message: '"default" is reserved for the file as written (no --env)' },
   { file: 'env-route-unknown-service.yaml', env: 'staging', line: 10, path: 'environments.staging.routes[0].to', message: 'routes to unknown service "web"' },
 ];
 

@@ -35,19 +35,23 @@ export interface EnvironmentOverride {
 
 /** Select the environment `name` (or the default) from the raw `environments:` section. */
 export function selectEnvironment(environments: unknown, services: readonly string[], name?: string): EnvironmentOverride {
-  const none: EnvironmentOverride = { name: name ?? DEFAULT_ENV, services: {}, routes: undefined, requireRehearsal: false, findings: [] };
-  if (name === undefined || name === DEFAULT_ENV) return none;
   const envs = isPlain(environments) ? environments : {};
+  const reserved: Finding[] =
+    DEFAULT_ENV in envs
+      ? [{ path: ['environments', DEFAULT_ENV], key: true, message: `"${DEFAULT_ENV}" is reserved for the file as written (no --env); rename this environment` }]
+      : [];
+  const none: EnvironmentOverride = { name: name ?? DEFAULT_ENV, services: {}, routes: undefined, requireRehearsal: false, findings: reserved };
+  if (name === undefined || name === DEFAULT_ENV) return none;
   const known = Object.keys(envs).sort();
   const section = envs[name];
   if (!(name in envs)) {
     const message = known.length
       ? `unknown environment "${name}"; the stack file defines: ${known.join(', ')}`
       : `unknown environment "${name}"; the stack file defines no environments (add environments.${name}: {})`;
-    return { ...none, findings: [{ path: ['environments'], message }] };
+    return { ...none, findings: [...reserved, { path: ['environments'], message }] };
   }
   if (!isPlain(section)) return none;
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...reserved];
   const overrides: Record<string, Plain> = {};
   const raw = isPlain(section.services) ? section.services : {};
   for (const [svc, body] of Object.entries(raw)) {
