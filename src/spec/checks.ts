@@ -76,6 +76,19 @@ function pathText(path: PathKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
 }
 
+/** A postgres `password_secret` must name a declared secret. */
+export function checkPasswordSecrets(services: readonly CheckedService[], secrets: ReadonlySet<string>): Finding[] {
+  const declared = [...secrets].sort().join(', ') || 'none';
+  const out: Finding[] = [];
+  for (const s of services) {
+    const secret = s.kind === 'postgres' ? s.spec.postgres?.password_secret : undefined;
+    if (secret !== undefined && !secrets.has(secret)) {
+      out.push({ path: ['services', s.name, 'postgres', 'password_secret'], message: `names secret "${secret}" that is not declared under secrets: (declared: ${declared})` });
+    }
+  }
+  return out;
+}
+
 /** Two services may not share one named volume: each volume has one owner. */
 export function checkVolumes(services: readonly CheckedService[]): Finding[] {
   const owner = new Map<string, string>();

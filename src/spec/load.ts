@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { SpecError } from '../errors.js';
-import { checkFiles, checkPorts, checkUses, checkVolumes, type CheckedService, type PlacedRoute } from './checks.js';
+import { checkFiles, checkPasswordSecrets, checkPorts, checkUses, checkVolumes, type CheckedService, type PlacedRoute } from './checks.js';
 import { deepMerge, isPlain, overridePath, selectEnvironment } from './environments.js';
 import { dependencies, findCycles, topologicalOrder, type Edge } from './graph.js';
 import { fromZod, toIssues, type Finding } from './issues.js';
@@ -74,42 +74,14 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
   const env = selectEnvironment(raw.environments, names, opts.env);
   findings.push(...env.findings);
 
-  const kinds = new Map<string, ServiceKindName | null>(names.map((n) => [n, null]));
-  const checked: CheckedService[] = [];
-  const valid = new Map<string, ServiceNode['spec']>();
-  const sites: ReferenceSite[] = [];
-  for (const name of names) {
-    if (name === 'secrets') findings.push({ path: ['services', name], message: 'the name "secrets" is reserved for ${secrets.NAME} references; rename the service' });
-    const base = rawServices[name];
-    if (!isPlain(base)) continue;
-    const merged = env.services[name] ? deepMerge(base, env.services[name]) : base;
-    const kind = kindOf(merged);
-    kinds.set(name, kind);
-    sites.push({ service: name, kind, values: referencingValues(name, merged) });
-    if (!kind) {
-      findings.push({ path: ['services', name], key: true, message: kindProblem(merged) });
-      continue;
-    }
-    const schema = KIND_SCHEMAS[kind];
-    const result = schema.safeParse(merged, { reportInput: true });
-    if (result.success) valid.set(name, result.data);
-    else findings.push(...fromZod(schema, result.error.issues, ['services', name]));
-    checked.push({ name, kind, spec: result.success ? result.data : salvage(schema, merged) } as CheckedService);
-  }
+  const { kinds, checked, valid, sites, findings: serviceFindings } = validateServices(rawServices, env.services);
+  findings.push(...serviceFindings);
 
   const secrets = readSecrets(raw.secrets, dir);
   const secretNames = new Set(isPlain(raw.secrets) ? Object.keys(raw.secrets) : []);
   const refs = checkReferences(sites, secretNames);
   findings.push(...refs.findings);
-  for (const s of checked) {
-    const secret = s.kind === 'postgres' ? s.spec.postgres?.password_secret : undefined;
-    if (secret !== undefined && !secretNames.has(secret)) {
-      findings.push({
-        path: ['services', s.name, 'postgres', 'password_secret'],
-        message: `names secret "${secret}" that is not declared under secrets: (declared: ${[...secretNames].sort().join(', ') || 'none'})`,
-      });
-    }
-  }
+  findings.push(...checkPasswordSecrets(checked, secretNames));
 
   const routesPath: PathKey[] = env.routes ? ['environments', env.name, 'routes'] : ['routes'];
   const routes = placeRoutes(env.routes ?? raw.routes, routesPath);
@@ -133,6 +105,33 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
   }));
   const name = shell.success ? shell.data.name : '';
   return { file: abs, dir, env: env.name, name, services, routes: routes.map((r) => r.route), secrets, requireRehearsal: env.requireRehearsal };
+}
+
+/** Merge each service with its override, pick its schema by kind key, validate; keep the valid keys of failures. */
+function validateServices(rawServices: Record<string, unknown>, overrides: Record<string, Record<string, unknown>>) {
+  const kinds = new Map<string, ServiceKindName | null>(Object.keys(rawServices).map((n) => [n, null]));
+  const checked: CheckedService[] = [];
+  const valid = new Map<string, ServiceNode['spec']>();
+  const sites: ReferenceSite[] = [];
+  const findings: Finding[] = [];
+  for (const [name, base] of Object.entries(rawServices)) {
+    if (name === 'secrets') findings.push({ path: ['services', name], message: 'the name "secrets" is reserved for ${secrets.NAME} references; rename the service' });
+    if (!isPlain(base)) continue;
+    const merged = overrides[name] ? deepMerge(base, overrides[name]) : base;
+    const kind = kindOf(merged);
+    kinds.set(name, kind);
+    sites.push({ service: name, kind, values: referencingValues(name, merged) });
+    if (!kind) {
+      findings.push({ path: ['services', name], key: true, message: kindProblem(merged) });
+      continue;
+    }
+    const schema = KIND_SCHEMAS[kind];
+    const result = schema.safeParse(merged, { reportInput: true });
+    if (result.success) valid.set(name, result.data);
+    else findings.push(...fromZod(schema, result.error.issues, ['services', name]));
+    checked.push({ name, kind, spec: result.success ? result.data : salvage(schema, merged) } as CheckedService);
+  }
+  return { kinds, checked, valid, sites, findings };
 }
 
 function kindProblem(service: Record<string, unknown>): string {
