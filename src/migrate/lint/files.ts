@@ -2,8 +2,16 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, Scalar } from 'yaml';
 import type { LintFinding, LintOptions } from './types.js';
-import { LintInputError } from './errors.js';
+import { SymphonyError } from '../../errors.js';
 import { excerpt, lintSql } from './engine.js';
+
+/** A migration file could not be read or is of a kind the linter does not know. */
+export class LintInputError extends SymphonyError {
+  override readonly code = 'lint_input';
+  constructor(readonly file: string, detail: string) {
+    super(`cannot lint ${file}: ${detail}`, 'pass .sql files, or YAML/JSON migration files: symphony migrate lint <file>...');
+  }
+}
 
 const MIGRATION_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 const LINTABLE = new Set(['.sql', ...MIGRATION_EXTENSIONS]);

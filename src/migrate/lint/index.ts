@@ -5,7 +5,6 @@
  */
 export type { LintFinding, LintOptions, RuleInfo, Severity } from './types.js';
 export { lintSql } from './engine.js';
-export { lintFiles } from './files.js';
+export { lintFiles, LintInputError } from './files.js';
 export { formatFindings } from './format.js';
 export { RULES } from './rules/catalog.js';
-export { LintInputError } from './errors.js';
