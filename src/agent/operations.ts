@@ -60,7 +60,9 @@ export class Operations {
   }
 
   private launch(op: OperationRecord, leaseId: string): void {
-    const p = runOperation(this.deps, op, leaseId)
+    // Start on the next turn, so the caller gets its answer before the first step runs.
+    const p = new Promise<void>((res) => setImmediate(res))
+      .then(() => runOperation(this.deps, op, leaseId))
       .catch((err: unknown) => {
         this.deps.log.error({ operation: op.id, err: String(err) }, 'operation crashed');
         this.deps.journal.finish(op.id, 'failed', String(err));

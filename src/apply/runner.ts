@@ -1,3 +1,5 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeError } from '../errors.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { LeaseStore } from '../state/lease.js';
@@ -10,11 +12,18 @@ export interface Outcome {
   error?: string;
 }
 
+/** Exit abruptly at a named failpoint, once per state dir (so the recovering agent gets past it). */
 function failpoint(deps: ExecDeps, name: string): void {
-  if (deps.failpoints.has(name)) {
-    deps.log.warn({ failpoint: name }, 'failpoint reached: exiting abruptly');
-    process.kill(process.pid, 'SIGKILL');
-  }
+  if (!deps.failpoints.has(name)) return;
+  const fired = join(deps.stateDir, 'failpoints.fired');
+  if (existsSync(fired) && readFileSync(fired, 'utf8').split('\n').includes(name)) return;
+  const fd = openSync(fired, 'a');
+  writeSync(fd, name + '\n');
+  fsyncSync(fd);
+  closeSync(fd);
+  deps.log.warn({ failpoint: name }, 'failpoint reached: exiting abruptly');
+  deps.log.flush?.();
+  process.kill(process.pid, 'SIGKILL');
 }
 
 /**
