@@ -6,6 +6,7 @@ import { registerDestroy } from './verbs/destroy.js';
 import { registerDrift } from './verbs/drift.js';
 import { registerInit } from './verbs/init.js';
 import { registerLogs } from './verbs/logs.js';
+import { registerMigrate } from './verbs/migrate.js';
 import { registerPlan } from './verbs/plan.js';
 import { registerStatus } from './verbs/status.js';
 import { registerUnlock } from './verbs/unlock.js';
@@ -15,7 +16,7 @@ const program = new Command('symphony')
   .description('Deliver a stack of services and change it with zero downtime and zero lost data.')
   .version('0.1.0');
 
-for (const register of [registerInit, registerValidate, registerPlan, registerApply, registerStatus, registerLogs, registerDrift, registerDestroy, registerUnlock, registerDaemons]) {
+for (const register of [registerInit, registerValidate, registerPlan, registerApply, registerStatus, registerLogs, registerDrift, registerDestroy, registerUnlock, registerDaemons, registerMigrate]) {
   register(program);
 }
 
