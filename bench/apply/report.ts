@@ -1,0 +1,95 @@
+import { formatTable, writeResult, type MachineInfo } from '../lib/report.js';
+import { ratio, round, rounded, summarize, type Summary } from '../lib/stats.js';
+
+/** Raw samples of the apply bench: wall times in ms, memory in MiB. */
+export interface ApplyBenchSamples {
+  apply: { create: number[]; replaceAll: number[] };
+  plan: { cli: number[]; nodeStartup: number[]; inProcess: number[] };
+  rss: { afterCreate: number[]; afterReplace: number[]; afterIdle: number[]; peak: number[] };
+  agentIdleCpuPercent: number[];
+}
+
+export interface ApplyBenchConfig {
+  services: number;
+  routes: number;
+  rounds: number;
+  plansPerRound: number;
+  idleSeconds: number;
+}
+
+/** Issue 2's targets. */
+export const TARGETS = { noChangePlanMs: 300, agentRssMiB: 80 } as const;
+
+interface Row {
+  label: string;
+  unit: string;
+  s: Summary;
+  target?: string;
+  met?: boolean;
+}
+
+const row = (label: string, unit: string, xs: number[], target?: { text: string; met: boolean }): Row => ({ label, unit, s: summarize(xs), target: target?.text, met: target?.met });
+
+/**
+ * Print the table (medians, p90, targets) and write bench/results/apply.json.
+ * The plan target holds on the median; the RSS target must hold for every sample.
+ */
+export function report(machine: MachineInfo, config: ApplyBenchConfig, x: ApplyBenchSamples): void {
+  const plan = summarize(x.plan.cli);
+  const startup = summarize(x.plan.nodeStartup);
+  const inProcess = summarize(x.plan.inProcess);
+  const rssAll = [...x.rss.afterCreate, ...x.rss.afterReplace, ...x.rss.afterIdle];
+  const planMet = plan.median <= TARGETS.noChangePlanMs;
+  const rssMet = Math.max(...rssAll) <= TARGETS.agentRssMiB;
+  const rssTarget = { text: `<= ${TARGETS.agentRssMiB} (all)`, met: rssMet };
+  const rows: Row[] = [
+    row(`apply: create ${config.services} services (cold)`, 'ms', x.apply.create),
+    row(`apply: replace ${config.services} services`, 'ms', x.apply.replaceAll),
+    row('plan, no change (CLI)', 'ms', x.plan.cli, { text: `<= ${TARGETS.noChangePlanMs} (median)`, met: planMet }),
+    row('  node startup (symphony --version)', 'ms', x.plan.nodeStartup),
+    row('  planner in-process (computePlan)', 'ms', x.plan.inProcess),
+    row(`agent RSS, ${config.services} instances, after create`, 'MiB', x.rss.afterCreate, rssTarget),
+    row('agent RSS after replace', 'MiB', x.rss.afterReplace, rssTarget),
+    row(`agent RSS after ${config.idleSeconds} s idle`, 'MiB', x.rss.afterIdle, rssTarget),
+    row('agent peak RSS (VmHWM)', 'MiB', x.rss.peak),
+    row(`agent CPU while idle`, '%', x.agentIdleCpuPercent),
+  ];
+  const table = formatTable(
+    ['measure', 'unit', 'n', 'median', 'p90', 'min', 'max', { header: 'target', align: 'left' }, { header: 'met', align: 'left' }],
+    rows.map((r) => [r.label, r.unit, r.s.n, r.s.median, r.s.p90, r.s.min, r.s.max, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']),
+  );
+  const shares = {
+    nodeStartupOfPlan: ratio(startup.median, plan.median),
+    plannerInProcessOfPlan: ratio(inProcess.median, plan.median),
+    restOfPlan: round(1 - (startup.median + inProcess.median) / plan.median, 3),
+  };
+  console.log(`\napply bench: ${config.services} app services (1 replica each, ${config.routes} routed), ${config.rounds} rounds, ${config.plansPerRound} plans per round`);
+  console.log(`machine: ${machine.cpus} cpus, load ${machine.loadAverage.join(' ')}, node ${machine.node}, commit ${machine.git.commit?.slice(0, 10) ?? '?'}${machine.git.dirty ? ' (dirty)' : ''}\n`);
+  console.log(table);
+  console.log(
+    `\nno-change plan ${plan.median.toFixed(0)} ms = node startup ${(shares.nodeStartupOfPlan * 100).toFixed(0)}% + planner ${(shares.plannerInProcessOfPlan * 100).toFixed(0)}% + the rest (module loading of the CLI, output) ${(shares.restOfPlan * 100).toFixed(0)}%`,
+  );
+  const result = {
+    config,
+    targets: { ...TARGETS, met: { noChangePlan: planMet, agentRss: rssMet } },
+    summary: {
+      applyCreateMs: rounded(summarize(x.apply.create)),
+      applyReplaceAllMs: rounded(summarize(x.apply.replaceAll)),
+      planNoChangeMs: rounded(plan),
+      nodeStartupMs: rounded(startup),
+      plannerInProcessMs: rounded(inProcess),
+      agentRssMiB: {
+        afterCreate: rounded(summarize(x.rss.afterCreate)),
+        afterReplace: rounded(summarize(x.rss.afterReplace)),
+        afterIdle: rounded(summarize(x.rss.afterIdle)),
+        peak: rounded(summarize(x.rss.peak)),
+      },
+      agentIdleCpuPercent: rounded(summarize(x.agentIdleCpuPercent)),
+      planShares: shares,
+    },
+    samples: x,
+  };
+  const path = writeResult('apply', 'npm run build && node --import tsx bench/apply/run.ts', machine, result);
+  console.log(`\nwrote ${path}`);
+  if (!planMet || !rssMet) console.log('a target is missed: see bench/apply/README.md for how to profile');
+}

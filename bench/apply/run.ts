@@ -1,0 +1,165 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import type { EnvStatus } from '../../src/agent/status.js';
+import type * as Planning from '../../src/cli/planning.js';
+import type { Plan } from '../../src/plan/types.js';
+import type { RunResult } from '../../src/util/exec.js';
+import { freePort } from '../../src/util/ports.js';
+import { APP, cleanup, symphony } from '../../test/helpers/cli.js';
+import { interleave, processCpuMs, processMemory, timeIt, watchRss } from '../lib/measure.js';
+import { machineInfo, note, ROOT } from '../lib/report.js';
+import { summarize } from '../lib/stats.js';
+import { report, type ApplyBenchSamples } from './report.js';
+import { bumpVersions, referencingCount, writeStack, type BenchStackShape } from './stack.js';
+
+/**
+ * Apply bench (issue 2): a 20-service stack of real processes, applied by the
+ * built CLI. Per round, in a fresh temp dir and state dir: cold apply (starts
+ * agent and router), apply after changing every service (20 blue-green
+ * replaces), agent RSS after each and after an idle spell, then no-change
+ * `plan` interleaved with `symphony --version` (Node startup) and the planner
+ * in-process (computePlan from dist/).
+ * Run: npm run build && node --import tsx bench/apply/run.ts
+ * Knobs: APPLY_BENCH_ROUNDS (3), APPLY_BENCH_PLANS (15 per round), APPLY_BENCH_IDLE_S (30), APPLY_BENCH_SERVICES (20).
+ */
+const ROUNDS = Number(process.env.APPLY_BENCH_ROUNDS ?? 3);
+const PLANS = Number(process.env.APPLY_BENCH_PLANS ?? 15);
+const IDLE_MS = Number(process.env.APPLY_BENCH_IDLE_S ?? 30) * 1000;
+const SERVICES = Number(process.env.APPLY_BENCH_SERVICES ?? 20);
+const ROUTES = 4;
+export const COMMAND = 'npm run build && node --import tsx bench/apply/run.ts';
+
+class BenchFailure extends Error {}
+
+/** State dir of the round in progress, for the SIGINT handler. */
+let current: string | null = null;
+
+/** The built planner; the bench measures dist/, so it refuses to run without a build. */
+async function loadPlanning(): Promise<typeof Planning> {
+  for (const f of ['dist/cli/main.js', 'dist/cli/planning.js']) {
+    if (!existsSync(join(ROOT, f))) throw new BenchFailure(`the CLI is not built: ${join(ROOT, f)} does not exist; run \`npm run build\`, then \`node --import tsx bench/apply/run.ts\``);
+  }
+  return (await import(pathToFileURL(join(ROOT, 'dist/cli/planning.js')).href)) as typeof Planning;
+}
+
+/** The last lines of the log of every instance an error message names, read before cleanup removes them. */
+function instanceLogs(text: string, state: string | null): string {
+  if (!state) return '';
+  const ids = new Set([...text.matchAll(/instance ([a-z][a-z0-9-]*-[0-9a-f]{8}-\d+)/g)].map((m) => m[1]));
+  return [...ids]
+    .map((id) => {
+      const file = join(state, 'logs', `${id}.log`);
+      return existsSync(file) ? `\n--- ${file} (last lines)\n${readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')}` : '';
+    })
+    .join('');
+}
+
+function mustSucceed(what: string, r: RunResult): RunResult {
+  if (r.code !== 0) throw new BenchFailure(`${what} exited with ${r.code ?? r.signal}:\n${r.stderr.slice(-2000)}${instanceLogs(r.stderr, current)}`);
+  return r;
+}
+
+/** Every service has its one instance alive, on a release other than those in `not`. */
+async function checkRunning(dir: string, count: number, not: Map<string, string | null> = new Map()): Promise<Map<string, string | null>> {
+  const s = JSON.parse(mustSucceed('symphony status', await symphony(['status', '--json'], { cwd: dir })).stdout) as EnvStatus;
+  const alive = s.services.flatMap((svc) => svc.instances.filter((i) => i.alive && i.release === svc.release));
+  if (s.services.length !== count || alive.length !== count) throw new BenchFailure(`expected ${count} services with one live instance each, got ${s.services.length} services and ${alive.length} live instances`);
+  const stale = s.services.filter((svc) => not.has(svc.name) && not.get(svc.name) === svc.release);
+  if (stale.length > 0) throw new BenchFailure(`services not replaced by the second apply: ${stale.map((x) => x.name).join(', ')}`);
+  return new Map(s.services.map((svc) => [svc.name, svc.release]));
+}
+
+const agentPid = (state: string): number => Number(readFileSync(join(state, 'agent.pid'), 'utf8').trim());
+
+async function round(n: number, planning: typeof Planning, out: ApplyBenchSamples): Promise<void> {
+  const shape: BenchStackShape = { count: SERVICES, routePorts: [] };
+  for (let i = 0; i < ROUTES; i++) shape.routePorts.push(await freePort());
+  const dir = writeStack(shape, APP);
+  const state = join(dir, '.symphony');
+  current = state;
+  try {
+    const cold = await timeIt(() => symphony(['apply', '--yes'], { cwd: dir }));
+    mustSucceed('cold apply', cold.value);
+    const releases = await checkRunning(dir, SERVICES);
+    const pid = agentPid(state);
+    out.rss.afterCreate.push(processMemory(pid).rssMiB);
+    note(`round ${n}: cold apply of ${SERVICES} services ${cold.ms.toFixed(0)} ms, agent ${processMemory(pid).rssMiB.toFixed(1)} MiB`);
+    out.apply.create.push(cold.ms);
+
+    bumpVersions(dir, shape, `v${n + 2}`);
+    const change = await timeIt(() => symphony(['apply', '--yes'], { cwd: dir }));
+    mustSucceed('apply after changing every service', change.value);
+    await checkRunning(dir, SERVICES, releases);
+    if (agentPid(state) !== pid) throw new BenchFailure(`the agent restarted during the bench (pid ${pid} -> ${agentPid(state)}); see ${join(state, 'agent.log')}`);
+    out.apply.replaceAll.push(change.ms);
+    out.rss.afterReplace.push(processMemory(pid).rssMiB);
+    note(`round ${n}: apply replacing ${SERVICES} services ${change.ms.toFixed(0)} ms, agent ${processMemory(pid).rssMiB.toFixed(1)} MiB`);
+
+    const cpu0 = processCpuMs(pid);
+    const idle = await watchRss(pid, IDLE_MS, 1000);
+    out.rss.afterIdle.push(idle[idle.length - 1]);
+    out.rss.peak.push(processMemory(pid).peakRssMiB);
+    out.agentIdleCpuPercent.push(((processCpuMs(pid) - cpu0) / IDLE_MS) * 100);
+    note(`round ${n}: after ${IDLE_MS / 1000} s idle agent ${idle[idle.length - 1].toFixed(1)} MiB (peak ${processMemory(pid).peakRssMiB.toFixed(1)} MiB)`);
+
+    const file = join(dir, 'symphony.yaml');
+    const samples = await interleave<RunResult | Plan>(
+      {
+        plan: () => symphony(['plan', '--json'], { cwd: dir }),
+        nodeStartup: () => symphony(['--version'], { cwd: dir }),
+        plannerInProcess: async () => (await planning.computePlan(file, undefined, state)).plan,
+      },
+      {
+        rounds: PLANS,
+        warmup: 1,
+        check: (name, v) => {
+          if ('steps' in v) {
+            if (v.steps.length !== 0) throw new BenchFailure(`${name}: the plan should be empty after apply, has ${v.steps.length} steps`);
+            return;
+          }
+          mustSucceed(`symphony ${name}`, v);
+          if (name === 'plan' && (JSON.parse(v.stdout) as Plan).steps.length !== 0) throw new BenchFailure('symphony plan shows changes after apply; the no-change plan is not measured');
+        },
+      },
+    );
+    out.plan.cli.push(...samples.plan);
+    out.plan.nodeStartup.push(...samples.nodeStartup);
+    out.plan.inProcess.push(...samples.plannerInProcess);
+    note(`round ${n}: no-change plan median ${summarize(samples.plan).median.toFixed(0)} ms (node --version ${summarize(samples.nodeStartup).median.toFixed(0)} ms, in-process ${summarize(samples.plannerInProcess).median.toFixed(0)} ms)`);
+  } finally {
+    await cleanup(state);
+    current = null;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.once('SIGINT', () => {
+  note('interrupted: stopping the agent, router and instances of the current round');
+  void (current ? cleanup(current) : Promise.resolve()).finally(() => process.exit(130));
+});
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const planning = await loadPlanning();
+  const out: ApplyBenchSamples = {
+    apply: { create: [], replaceAll: [] },
+    plan: { cli: [], nodeStartup: [], inProcess: [] },
+    rss: { afterCreate: [], afterReplace: [], afterIdle: [], peak: [] },
+    agentIdleCpuPercent: [],
+  };
+  note(`apply bench: ${SERVICES} services (${ROUTES} routed, ${referencingCount({ count: SERVICES, routePorts: Array(ROUTES).fill(0) })} referencing one), ${ROUNDS} rounds, ${PLANS} plans per round, load ${machine.loadAverage.join(' ')}`);
+  for (let n = 0; n < ROUNDS; n++) {
+    await round(n, planning, out);
+    await sleep(500);
+  }
+  report(machine, { services: SERVICES, routes: ROUTES, rounds: ROUNDS, plansPerRound: PLANS, idleSeconds: IDLE_MS / 1000 }, out);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`apply bench failed: ${err instanceof BenchFailure ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+}
