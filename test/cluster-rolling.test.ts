@@ -43,15 +43,17 @@ function startWriter(urls: string[]) {
 /** Samples every member's /health every 100 ms; records the count of healthy members. */
 function startPoller(urls: string[]) {
   const samples: number[] = [];
+  const bad: string[] = [];
   let stop = false;
   const done = (async () => {
     while (!stop) {
       const results = await Promise.all(urls.map((u) => probeMember(u)));
       samples.push(results.filter((r) => r.ok).length);
+      if (results.filter((r) => r.ok).length < 2) bad.push(`${new Date().toISOString()} ${results.map((r) => r.detail).join(' | ')}`);
       await sleep(100);
     }
   })();
-  return { samples, stop: async () => ((stop = true), await done) };
+  return { samples, bad, stop: async () => ((stop = true), await done) };
 }
 
 describe('cluster-rolling on a real 3-member etcd', () => {
@@ -160,6 +162,7 @@ describe('cluster-rolling on a real 3-member etcd', () => {
     expect(dataDirs.map((d) => statSync(d).ino)).toEqual(inodes);
 
     expect(poller.samples.length).toBeGreaterThan(10);
+    expect(poller.bad, JSON.stringify(events)).toEqual([]);
     expect(Math.min(...poller.samples)).toBeGreaterThanOrEqual(2);
     expect(writer.stats().lostWrites).toBe(0);
     expect(writer.acked.size).toBeGreaterThan(50);

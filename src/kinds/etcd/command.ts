@@ -9,7 +9,9 @@ export function shellQuote(word: string): string {
 /**
  * Arguments of one member's `etcd` process. `--initial-cluster-state new` only
  * matters on first boot: once the data directory holds a member, etcd ignores
- * the initial-cluster flags and rejoins as the same member.
+ * the initial-cluster flags and rejoins as the same member. `--pre-vote`
+ * (off by default in 3.4) keeps a restarted member from forcing an election
+ * against a live leader, which would cost the whole cluster its leader.
  */
 export function memberArgs(member: EtcdMember, all: EtcdMember[], token: string, settings: Record<string, string>): string[] {
   const args = [
@@ -22,6 +24,7 @@ export function memberArgs(member: EtcdMember, all: EtcdMember[], token: string,
     `--initial-cluster=${all.map((m) => `${m.name}=${peerUrl(m)}`).join(',')}`,
     `--initial-cluster-token=${token}`,
     '--initial-cluster-state=new',
+    '--pre-vote=true',
     '--logger=zap',
     '--log-outputs=stderr',
   ];

@@ -31,7 +31,7 @@ describe('etcd kind', () => {
         '--listen-client-urls=http://127.0.0.1:33102 --advertise-client-urls=http://127.0.0.1:33102 ' +
         '--listen-peer-urls=http://127.0.0.1:33103 --initial-advertise-peer-urls=http://127.0.0.1:33103 ' +
         '--initial-cluster=kv-0=http://127.0.0.1:33101,kv-1=http://127.0.0.1:33103,kv-2=http://127.0.0.1:33105 ' +
-        '--initial-cluster-token=shop-staging-kv --initial-cluster-state=new --logger=zap --log-outputs=stderr --heartbeat-interval=200',
+        '--initial-cluster-token=shop-staging-kv --initial-cluster-state=new --pre-vote=true --logger=zap --log-outputs=stderr --heartbeat-interval=200',
     );
   });
 
