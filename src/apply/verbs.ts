@@ -67,6 +67,7 @@ export async function doStep(r: StepRun): Promise<unknown> {
   switch (step.verb) {
     case 'volume': {
       const cfg = releaseConfig(r, release!);
+      mkdirSync(dirname(cfg.volumePath!), { recursive: true, mode: 0o711 });
       mkdirSync(cfg.volumePath!, { recursive: true, mode: 0o700 });
       store.putVolume(env, cfg.volume!, cfg.volumePath!);
       return { path: cfg.volumePath };

@@ -54,7 +54,7 @@ export async function ensureAgent(stateDir: string): Promise<AgentClient> {
   };
   const existing = await tryPing();
   if (existing) return existing;
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
   const out = openSync(join(stateDir, 'agent.out'), 'a');
   const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, 'agent', '--state-dir', stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();

@@ -9,6 +9,7 @@ import { getRuntimeDriver } from '../runtime/registry.js';
 import { SecretVault } from '../secrets/vault.js';
 import { loadStack, type LoadedStack } from '../spec/index.js';
 import { StateStore } from '../state/store.js';
+import { isPortFree } from '../util/ports.js';
 
 export interface Planned {
   plan: Plan;
@@ -56,6 +57,15 @@ export function portsOfOtherEnvs(store: StateStore, env: string): number[] {
   return rows.flatMap((r) => Object.values(JSON.parse(r) as Record<string, number>));
 }
 
+/** Stable ports the plan hands out for the first time that something else already listens on. */
+async function busyNewPorts(plan: Plan, state: PlanState): Promise<number[]> {
+  const recorded = new Set(state.services.flatMap((s) => Object.values(s.ports)));
+  const fresh = Object.values(plan.releases).flatMap((r) => Object.values(r.ports)).filter((p) => !recorded.has(p));
+  const busy: number[] = [];
+  for (const p of new Set(fresh)) if (!(await isPortFree(p))) busy.push(p);
+  return busy;
+}
+
 /** Load the stack, read secrets and state, and make the plan. */
 export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[]): Promise<Planned> {
   registerBuiltinKinds();
@@ -75,8 +85,15 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     for (const s of stack.services) {
       if (s.kind === 'app') artifacts[s.name] = dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
     }
-    const plan = makePlan({ stack, state: await planState(store, stack.env), stateDir, artifacts, secretDigests: digests, usedPorts: portsOfOtherEnvs(store, stack.env), target });
-    return { plan, stack, secrets };
+    const state = await planState(store, stack.env);
+    const used = portsOfOtherEnvs(store, stack.env);
+    // The planner is pure; a port it hands out for the first time must also be free on this machine.
+    for (let attempt = 0; ; attempt++) {
+      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, target });
+      const busy = await busyNewPorts(plan, state);
+      if (busy.length === 0 || attempt > 50) return { plan, stack, secrets };
+      used.push(...busy);
+    }
   } finally {
     store.close();
   }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -7,8 +7,11 @@ export type Db = Database.Database;
 
 /** Open (creating if needed) the state database under `stateDir`, in WAL mode. */
 export function openDb(stateDir: string): Db {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(stateDir, 'state.db'));
+  // 0711: others may traverse (a database server account must reach its volume) but not list.
+  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
+  const file = join(stateDir, 'state.db');
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
