@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '../src/plan/types.js';
+import { freePort } from '../src/util/ports.js';
+import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+
+// A secret value must never appear in any output or file but the encrypted store.
+const VALUE = `sekret-${randomBytes(8).toString('hex')}`;
+const FILE_VALUE = `filesekret-${randomBytes(8).toString('hex')}`;
+let dir: string;
+let state: string;
+let port: number;
+const outputs: string[] = [];
+
+function filesUnder(root: string): string[] {
+  return readdirSync(root).flatMap((name) => {
+    const p = join(root, name);
+    const st = statSync(p);
+    return st.isDirectory() ? filesUnder(p) : st.isFile() ? [p] : [];
+  });
+}
+
+const run = async (args: string[], env: Record<string, string> = { SYM_TEST_SECRET: VALUE }): Promise<ReturnType<typeof symphony>> => {
+  const r = await symphony(args, { cwd: dir, env });
+  outputs.push(r.stdout, r.stderr);
+  return r;
+};
+
+beforeAll(async () => {
+  port = await freePort();
+  dir = stackDir({
+    'symphony.yaml': `name: hush
+secrets:
+  api_key: { env: SYM_TEST_SECRET }
+  cert: { file: ./cert.txt }
+services:
+  api:
+    run: node server.mjs
+    dir: ./api
+    env: { APP_SECRET: "\${secrets.api_key}", OTHER: "\${secrets.cert}" }
+    health: { http: /healthz, interval: 100ms }
+routes:
+  - { listen: ${port}, to: api }
+`,
+    'cert.txt': FILE_VALUE + '\n',
+    ...appFiles('api'),
+  });
+  state = join(dir, '.symphony');
+});
+
+afterAll(async () => {
+  await cleanup(state);
+});
+
+describe('secrets', () => {
+  it('reach the instance but no output, plan, status, log or state file', async () => {
+    expect((await run(['validate'])).code).toBe(0);
+    expect((await run(['plan'])).code).toBe(0);
+    const plan = json<Plan>(await run(['plan', '--json']));
+    expect(Object.values(plan.releases)[0].secretDigests).toHaveProperty('api_key');
+    expect((await run(['plan', '-o', join(dir, 'saved-plan.json')])).code).toBe(0);
+    const applied = await run(['apply', join(dir, 'saved-plan.json')]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const digest = await (await fetch(`http://127.0.0.1:${port}/secret-digest`)).text();
+    expect(digest).toBe(createHash('sha256').update(VALUE).digest('hex'));
+    await run(['status']);
+    await run(['status', '--json']);
+    await run(['logs', 'api']);
+    await run(['drift', '--json']);
+    await run(['apply', '--yes', '--json']);
+
+    // A changed secret replaces the release and says so, by name only.
+    const changed = await run(['plan', '--json'], { SYM_TEST_SECRET: VALUE + '-2' });
+    expect(json<Plan>(changed).changes[0].reasons).toContain('secret api_key changed');
+    outputs.push(JSON.stringify(json<Plan>(changed)));
+
+    // A missing secret source is a clear error that names the variable, not a value.
+    const missing = await symphony(['plan'], { cwd: dir, env: { SYM_TEST_SECRET: '' } });
+    outputs.push(missing.stdout, missing.stderr);
+
+    for (const out of outputs) {
+      expect(out).not.toContain(VALUE);
+      expect(out).not.toContain(FILE_VALUE);
+    }
+    const files = [...filesUnder(state), join(dir, 'saved-plan.json')];
+    expect(files.some((f) => f.endsWith('state.db'))).toBe(true);
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      expect(bytes.includes(VALUE), `${f} contains the secret`).toBe(false);
+      expect(bytes.includes(FILE_VALUE), `${f} contains the file secret`).toBe(false);
+    }
+    expect(statSync(join(state, 'secret.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(state, 'state.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('are masked when an app prints them to its log', async () => {
+    writeFileSync(join(dir, 'api/server.mjs'), `console.log('leaking ' + process.env.APP_SECRET);\n` + readFileSync(join(dir, 'api/server.mjs'), 'utf8'));
+    expect((await run(['apply', '--yes'])).code).toBe(0);
+    const logs = await run(['logs', 'api']);
+    expect(logs.stdout).toContain('leaking (secret)');
+    expect(logs.stdout).not.toContain(VALUE);
+  });
+});
