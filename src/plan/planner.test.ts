@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { registerBuiltinKinds } from '../kinds/builtin.js';
+import { parseStackText } from '../spec/index.js';
+import type { InstanceRecord } from '../state/types.js';
+import { makePlan, type PlanInput } from './planner.js';
+import type { Plan, PlanState } from './types.js';
+
+registerBuiltinKinds();
+const dir = mkdtempSync(join(tmpdir(), 'symphony-plan-'));
+for (const d of ['api', 'worker']) mkdirSync(join(dir, d));
+
+const STACK = `name: shop
+services:
+  db:
+    postgres: { version: "15" }
+    volume: db-data
+  api:
+    run: node server.js
+    dir: ./api
+    replicas: 2
+    env: { DATABASE_URL: "\${db.url}" }
+  worker:
+    run: node worker.js
+    dir: ./worker
+    uses: [api]
+routes:
+  - { listen: 8080, to: api }
+`;
+
+const EMPTY: PlanState = { serial: 0, services: [], releases: [], instances: [], volumes: [], alive: [] };
+const input = (text: string, state: PlanState, extra: Partial<PlanInput> = {}): PlanInput => ({
+  stack: parseStackText(text, join(dir, 'symphony.yaml'), { dir }),
+  state,
+  stateDir: '/state',
+  artifacts: { api: 'a1', worker: 'w1' },
+  secretDigests: { 'db.password': 'd1' },
+  ...extra,
+});
+const steps = (p: Plan): string[] => p.steps.map((s) => s.name);
+const actions = (p: Plan): string[][] => p.changes.map((c) => [c.service, c.action]);
+
+/** The state an apply of `plan` leaves behind: every new release live, its instances running. */
+function applied(plan: Plan, prev: PlanState = EMPTY): PlanState {
+  const services = [...prev.services.filter((s) => !plan.changes.some((c) => c.service === s.name && c.action !== 'none'))];
+  const releases = [...prev.releases];
+  const instances: InstanceRecord[] = prev.instances.filter((i) => !plan.changes.some((c) => c.service === i.service && c.action === 'replace'));
+  for (const [id, cfg] of Object.entries(plan.releases)) {
+    services.push({ env: 'default', name: cfg.service, kind: cfg.kind, currentRelease: id, previousRelease: null, ports: cfg.ports, updatedAt: '' });
+    releases.push({ id, env: 'default', service: cfg.service, configHash: id, config: cfg, status: 'live', createdAt: '' });
+    const n = plan.replicas[cfg.service];
+    for (let i = 0; i < n; i++) {
+      const ordinal = cfg.kind === 'app' ? String(i) : cfg.instances[i].ordinal;
+      instances.push({ id: `${id}-${ordinal}`, env: 'default', service: cfg.service, release: id, ordinal, pid: 1, startTime: 1, port: 40000 + i, status: 'running', restarts: 0, lastExit: null, health: 'healthy', createdAt: '', updatedAt: '' });
+    }
+  }
+  return { serial: prev.serial + 1, services, releases, instances, volumes: [], alive: instances.map((i) => i.id) };
+}
+
+describe('makePlan', () => {
+  const first = makePlan(input(STACK, EMPTY));
+
+  it('creates every service in dependency order', () => {
+    expect(actions(first)).toEqual([
+      ['db', 'create'],
+      ['api', 'create'],
+      ['worker', 'create'],
+    ]);
+    expect(steps(first)).toEqual([
+      'db:volume', 'db:release', 'db:prepare', 'db:start', 'db:health', 'db:switch',
+      'api:release', 'api:start', 'api:health', 'api:switch',
+      'worker:release', 'worker:start', 'worker:health', 'worker:switch',
+    ]);
+    expect(first.replicas).toEqual({ db: 1, api: 2, worker: 1 });
+    expect(first.routes).toEqual([{ id: 'default:8080', listen: 8080, host: undefined, path: undefined, timeoutMs: undefined, service: 'api' }]);
+  });
+
+  it('resolves references to stable ports with secrets left as placeholders', () => {
+    const api = Object.values(first.releases).find((r) => r.service === 'api')!;
+    expect(api.instances[0].env.DATABASE_URL).toBe('postgres://shop:${secrets.db.password}@127.0.0.1:21000/shop');
+    expect(api.secretDigests).toEqual({ 'db.password': 'd1' });
+  });
+
+  it('plans nothing when recorded state matches, and is deterministic', () => {
+    const again = makePlan(input(STACK, applied(first)));
+    expect(steps(again)).toEqual([]);
+    expect(actions(again)).toEqual([
+      ['db', 'none'],
+      ['api', 'none'],
+      ['worker', 'none'],
+    ]);
+    expect(makePlan(input(STACK, EMPTY))).toEqual(first);
+  });
+
+  it('replaces only the service whose files changed, blue-green', () => {
+    const p = makePlan(input(STACK, applied(first), { artifacts: { api: 'a2', worker: 'w1' } }));
+    expect(actions(p)).toEqual([
+      ['db', 'none'],
+      ['api', 'replace'],
+      ['worker', 'none'],
+    ]);
+    expect(steps(p)).toEqual(['api:release', 'api:start', 'api:health', 'api:switch', 'api:drain', 'api:stop-old']);
+    expect(p.changes[1].reasons).toEqual(['files changed (a1 -> a2)']);
+  });
+
+  it('replaces postgres in place and says why, when a setting changes', () => {
+    const p = makePlan(input(STACK.replace('version: "15" }', 'version: "15", settings: { work_mem: 8MB } }'), applied(first)));
+    expect(actions(p)[0]).toEqual(['db', 'replace']);
+    expect(steps(p)).toEqual(['db:release', 'db:prepare', 'db:replace-in-place', 'db:health', 'db:switch']);
+  });
+
+  it('scales without a new release when only replicas change', () => {
+    const p = makePlan(input(STACK.replace('replicas: 2', 'replicas: 3'), applied(first)));
+    expect(actions(p)[1]).toEqual(['api', 'update']);
+    expect(p.changes[1].reasons).toEqual(['replicas 2 -> 3']);
+    expect(p.steps).toMatchObject([{ name: 'api:scale', replicas: 3 }, { name: 'api:health' }]);
+  });
+
+  it('restores instances that are not running', () => {
+    const state = applied(first);
+    const p = makePlan(input(STACK, { ...state, alive: state.alive.filter((id) => !id.startsWith('worker')) }));
+    expect(p.changes[2]).toMatchObject({ service: 'worker', action: 'update', reasons: ['1 of 1 instances not running'] });
+  });
+
+  it('destroys services removed from the file, keeping volumes', () => {
+    const p = makePlan(input(STACK.replace(/  worker:\n.*\n.*\n.*\n/, ''), applied(first)));
+    expect(actions(p).at(-1)).toEqual(['worker', 'destroy']);
+    expect(steps(p)).toEqual(['worker:stop', 'worker:forget']);
+  });
+
+  it('limits a plan to --target and what it needs', () => {
+    const p = makePlan(input(STACK, EMPTY, { target: ['api'] }));
+    expect(actions(p)).toEqual([
+      ['db', 'create'],
+      ['api', 'create'],
+    ]);
+  });
+
+  it('keeps stable ports clear of ports used elsewhere', () => {
+    const p = makePlan(input(STACK, EMPTY, { usedPorts: [21000, 21001] }));
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21002 });
+  });
+});
