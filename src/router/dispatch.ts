@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { LiveBackend, LiveRoute, LiveTable } from './live-table.js';
 import type { LongLivedSet } from './long-lived.js';
 import type { RoutePauses } from './pause.js';
@@ -37,30 +37,68 @@ export function stickyCookie(route: LiveRoute, req: IncomingMessage, release: st
   return `${route.cookieName}=${encodeURIComponent(release)}; Path=/; HttpOnly; SameSite=Lax`;
 }
 
+/** Request headers that must not be forwarded: hop-by-hop, or set by the router itself. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+
+/** What the upstream is sent: headers as a flat name/value list, and whether a body follows. */
+export interface ForwardedRequest {
+  headers: string[];
+  withBody: boolean;
+}
+
 /**
- * Request headers for the upstream: hop-by-hop headers removed (unless `keepUpgrade`),
- * X-Forwarded-For appended, X-Forwarded-Proto and -Host set. Mutates and returns `req.headers`.
+ * Request headers for the upstream, read from `req.rawHeaders` (no header object is built):
+ * hop-by-hop headers and those the Connection header names removed, X-Forwarded-For
+ * appended, X-Forwarded-Proto and -Host set.
  */
-export function forwardHeaders(req: IncomingMessage, keepUpgrade: boolean): OutgoingHttpHeaders {
-  const h: OutgoingHttpHeaders = req.headers;
-  const connection = req.headers.connection;
-  if (connection !== undefined) {
-    if (!keepUpgrade) {
-      for (const token of connection.split(',')) {
-        const name = token.trim().toLowerCase();
-        if (name !== 'keep-alive' && name !== 'close' && name !== '') delete h[name];
-      }
-      delete h.connection;
+export function forwardRequest(req: IncomingMessage): ForwardedRequest {
+  const raw = req.rawHeaders;
+  const headers: string[] = [];
+  let xff = '';
+  let host: string | undefined;
+  let named: string[] | null = null;
+  let withBody = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    if (DROPPED_REQUEST_HEADERS.has(name)) {
+      if (name === 'transfer-encoding') withBody = true;
+      else if (name === 'connection') named = connectionTokens(value, named);
+      continue;
     }
+    if (name === 'x-forwarded-for') {
+      xff = xff === '' ? value : `${xff}, ${value}`;
+      continue;
+    }
+    if (name === 'host') host = value;
+    else if (name === 'content-length') withBody = value !== '0';
+    headers.push(raw[i], value);
   }
-  if (h['keep-alive'] !== undefined) delete h['keep-alive'];
-  if (h['proxy-connection'] !== undefined) delete h['proxy-connection'];
+  if (named !== null) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (named.includes(headers[i].toLowerCase())) headers.splice(i, 2);
+  }
   const ip = req.socket.remoteAddress ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  h['x-forwarded-for'] = prior ? `${prior}, ${ip}` : ip;
-  h['x-forwarded-proto'] = 'http';
-  if (req.headers.host !== undefined) h['x-forwarded-host'] = req.headers.host;
-  return h;
+  headers.push('x-forwarded-for', xff === '' ? ip : `${xff}, ${ip}`, 'x-forwarded-proto', 'http');
+  if (host !== undefined) headers.push('x-forwarded-host', host);
+  return { headers, withBody };
+}
+
+function connectionTokens(value: string, into: string[] | null): string[] | null {
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== 'keep-alive' && name !== 'close' && name !== '') (into ??= []).push(name);
+  }
+  return into;
 }
 
 /** Error codes that mean the connection was never made: nothing was sent, retrying is always safe. */
@@ -68,10 +106,4 @@ export const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNRE
 
 export function isIdempotent(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT' || method === 'DELETE' || method === 'TRACE';
-}
-
-export function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  if (len !== undefined) return len !== '0';
-  return req.headers['transfer-encoding'] !== undefined;
 }

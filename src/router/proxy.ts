@@ -1,7 +1,7 @@
-import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { CONNECT_ERRORS, chooseBackend, findRoute, forwardHeaders, hasBody, isIdempotent, stickyCookie, type DataPlaneView } from './dispatch.js';
+import type { Dispatcher } from 'undici';
+import { CONNECT_ERRORS, chooseBackend, findRoute, forwardRequest, isIdempotent, stickyCookie, type DataPlaneView } from './dispatch.js';
 import type { LiveBackend, LiveRoute } from './live-table.js';
 import type { LongLivedConnection } from './long-lived.js';
 import { pickUpstream } from './table.js';
@@ -41,22 +41,34 @@ export function createRequestHandler(port: number, plane: DataPlaneView): (req: 
   return onRequest;
 }
 
-/** One request through the router: upstream choice, retries, timeout, response streaming, accounting. */
-class Exchange implements LongLivedConnection {
+/** Response headers that are hop-by-hop: the client connection has its own. */
+function isHopByHop(lowerName: string): boolean {
+  return lowerName === 'connection' || lowerName === 'keep-alive' || lowerName === 'transfer-encoding';
+}
+
+/**
+ * One request through the router: upstream choice, retries, timeout, response streaming,
+ * accounting. It is its own undici dispatch handler; at most one attempt is outstanding.
+ */
+class Exchange implements LongLivedConnection, Dispatcher.DispatchHandler {
   readonly release: string;
   readonly counters: LiveBackend['counters'];
   private readonly start = performance.now();
-  private readonly headers: OutgoingHttpHeaders;
+  private readonly headers: string[];
   private readonly withBody: boolean;
   private upstream: UpstreamState | null = null;
-  private upReq: ClientRequest | null = null;
-  private upRes: IncomingMessage | null = null;
+  /** Aborts the current attempt; null before undici has put it on a connection. */
+  private abortAttempt: ((err?: Error) => void) | null = null;
+  private attemptOpen = false;
+  private responded = false;
   private tried: UpstreamState[] | null = null;
   private retriedOnce = false;
   private timer: NodeJS.Timeout | null = null;
-  private timedOut = false;
+  /** The exchange is over for the upstream side (timeout, client gone, stream closed): ignore late callbacks. */
+  private abandoned = false;
   private streaming = false;
-  private endingStream = false;
+  private resumeUpstream: (() => void) | null = null;
+  private waitingDrain = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -68,8 +80,9 @@ class Exchange implements LongLivedConnection {
     this.release = backend.release;
     this.counters = backend.counters;
     this.counters.inFlight++;
-    this.headers = forwardHeaders(req, false);
-    this.withBody = hasBody(req);
+    const forwarded = forwardRequest(req);
+    this.headers = forwarded.headers;
+    this.withBody = forwarded.withBody;
     res.once('close', () => this.finish());
   }
 
@@ -81,66 +94,78 @@ class Exchange implements LongLivedConnection {
       return;
     }
     this.upstream = u;
+    this.abortAttempt = null;
+    this.attemptOpen = true;
     u.inFlight++;
-    const upReq = request({
-      host: u.host,
-      port: u.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers,
-      agent: u.agent,
-      setHost: false,
-    });
-    this.upReq = upReq;
-    upReq.once('close', () => u.inFlight--);
-    upReq.on('error', (err: NodeJS.ErrnoException) => this.onUpstreamError(u, upReq, err));
-    upReq.once('response', (upRes) => this.onResponse(upReq, upRes));
     if (this.timer === null) this.timer = setTimeout(() => this.onTimeout(), this.route.timeoutMs);
-    if (!this.withBody) {
-      upReq.end();
-    } else {
-      upReq.once('socket', (socket: Socket) => {
-        if (socket.connecting) socket.once('connect', () => this.req.pipe(upReq));
-        else this.req.pipe(upReq);
-      });
-    }
+    u.pool.dispatch(
+      { path: this.req.url ?? '/', method: this.req.method ?? 'GET', headers: this.headers, body: this.withBody ? this.req : null },
+      this,
+    );
   }
 
-  private onResponse(upReq: ClientRequest, upRes: IncomingMessage): void {
-    if (upReq !== this.upReq || this.res.destroyed) {
-      upRes.destroy();
-      return;
-    }
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortAttempt = abort;
+    if (this.abandoned) abort();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.abandoned) return false;
+    if (statusCode < 200) return true;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.upRes = upRes;
-    const h = upRes.headers;
-    if (h.connection !== undefined) delete h.connection;
-    if (h['keep-alive'] !== undefined) delete h['keep-alive'];
-    if (h['transfer-encoding'] !== undefined) delete h['transfer-encoding'];
+    this.responded = true;
+    this.resumeUpstream = resume;
+    const out: string[] = [];
+    let eventStream = false;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1');
+      const lower = name.toLowerCase();
+      if (isHopByHop(lower)) continue;
+      const value = rawHeaders[i + 1].toString('latin1');
+      if (lower === 'content-type' && value.startsWith('text/event-stream')) eventStream = true;
+      out.push(name, value);
+    }
     const cookie = stickyCookie(this.route, this.req, this.release);
-    if (cookie !== null) h['set-cookie'] = h['set-cookie'] ? [...h['set-cookie'], cookie] : [cookie];
-    this.res.writeHead(upRes.statusCode ?? 502, h);
-    const type = h['content-type'];
-    if (type !== undefined && type.startsWith('text/event-stream')) {
+    if (cookie !== null) out.push('set-cookie', cookie);
+    this.res.writeHead(statusCode, out);
+    if (eventStream) {
       this.res.flushHeaders();
       this.streaming = true;
       this.plane.longLived.add(this);
     }
-    upRes.on('error', () => this.upstreamBroke());
-    upRes.on('aborted', () => this.upstreamBroke());
-    upRes.pipe(this.res);
+    return true;
   }
 
-  private onUpstreamError(u: UpstreamState, upReq: ClientRequest, err: NodeJS.ErrnoException): void {
-    if (upReq !== this.upReq || this.timedOut || this.res.destroyed) return;
-    if (this.upRes !== null) {
+  onData(chunk: Buffer): boolean {
+    if (this.abandoned) return false;
+    if (this.res.write(chunk)) return true;
+    if (!this.waitingDrain) {
+      this.waitingDrain = true;
+      this.res.once('drain', () => {
+        this.waitingDrain = false;
+        this.resumeUpstream?.();
+      });
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    this.endAttempt();
+    if (!this.abandoned) this.res.end();
+  }
+
+  onError(err: Error): void {
+    const u = this.upstream;
+    this.endAttempt();
+    if (this.abandoned || u === null) return;
+    if (this.responded) {
       this.res.destroy();
       return;
     }
-    const code = err.code ?? '';
+    const code = (err as NodeJS.ErrnoException).code ?? '';
     if (CONNECT_ERRORS.has(code)) {
       u.markDown(`${code} on connect (passive check)`);
       (this.tried ??= []).push(u);
@@ -156,32 +181,37 @@ class Exchange implements LongLivedConnection {
     reply(this.res, 502, `symphony router: upstream ${u.key} of release ${this.release} failed on route ${this.route.id}: ${code || err.message}\n`);
   }
 
+  private endAttempt(): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
+    if (this.upstream !== null) this.upstream.inFlight--;
+  }
+
+  /** Stop the upstream side: late callbacks are ignored, the attempt is aborted once it has a connection. */
+  private abandon(): void {
+    this.abandoned = true;
+    if (this.attemptOpen && this.abortAttempt !== null) this.abortAttempt();
+  }
+
   private onTimeout(): void {
     this.timer = null;
-    if (this.upRes !== null || this.res.destroyed) return;
-    this.timedOut = true;
-    this.upReq?.destroy();
+    if (this.responded || this.res.destroyed) return;
+    this.abandon();
     const where = this.upstream ? this.upstream.key : 'no upstream';
     reply(this.res, 504, `symphony router: upstream ${where} of release ${this.release} sent no response within ${this.route.timeoutMs} ms on route ${this.route.id}\n`);
   }
 
-  private upstreamBroke(): void {
-    if (!this.endingStream) this.res.destroy();
-  }
-
   /** Graceful end of an SSE stream (closeLongLived): end the response, then drop the upstream. */
   close(): void {
-    this.endingStream = true;
-    if (this.upRes !== null) this.upRes.unpipe(this.res);
+    this.abandon();
     this.res.end();
-    this.upRes?.destroy();
   }
 
   private finish(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.streaming) this.plane.longLived.delete(this);
     const res = this.res;
-    if (!res.writableFinished && this.upReq !== null) this.upReq.destroy();
+    if (!res.writableFinished) this.abandon();
     this.counters.inFlight--;
     this.counters.record(this.start, res.writableFinished ? res.statusCode : 0);
   }

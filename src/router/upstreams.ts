@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import type { Upstream } from './types.js';
 import type { UpstreamLoad } from './table.js';
 
@@ -19,17 +19,19 @@ export class UpstreamState implements UpstreamLoad {
   probing = false;
   /** Set by the latest config: GET this path to check health, or undefined for a TCP connect. */
   healthPath: string | undefined;
-  readonly agent: Agent;
+  /** Keep-alive connections to this upstream (undici: no per-request socket bookkeeping in JS streams). */
+  readonly pool: Pool;
 
   constructor(readonly key: string, readonly host: string, readonly port: number) {
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets: Infinity,
-      maxFreeSockets: 1024,
-      timeout: IDLE_SOCKET_MS,
-      scheduling: 'lifo',
-      noDelay: true,
-    } as ConstructorParameters<typeof Agent>[0]);
+    this.pool = new Pool(`http://${key}`, {
+      connections: null,
+      pipelining: 1,
+      keepAliveTimeout: IDLE_SOCKET_MS,
+      keepAliveMaxTimeout: IDLE_SOCKET_MS,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.pool.on('connectionError', () => undefined);
   }
 
   /** Passive check: the upstream refused a connection, take it out now. */
@@ -51,7 +53,7 @@ export class UpstreamState implements UpstreamLoad {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.pool.destroy().catch(() => undefined);
   }
 }
 
