@@ -1,13 +1,15 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { EnvStatus } from '../../src/agent/status.js';
 import type * as Planning from '../../src/cli/planning.js';
 import type { Plan } from '../../src/plan/types.js';
-import type { RunResult } from '../../src/util/exec.js';
+import { run, type RunResult } from '../../src/util/exec.js';
 import { freePort } from '../../src/util/ports.js';
-import { APP, cleanup, symphony } from '../../test/helpers/cli.js';
+import { APP, BIN, cleanup, stopAgent, symphony } from '../../test/helpers/cli.js';
 import { interleave, processCpuMs, processMemory, timeIt, watchRss } from '../lib/measure.js';
 import { machineInfo, note, ROOT } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
@@ -73,6 +75,25 @@ async function checkRunning(dir: string, count: number, not: Map<string, string 
 
 const agentPid = (state: string): number => Number(readFileSync(join(state, 'agent.pid'), 'utf8').trim());
 
+/** RSS of an agent serving an empty state dir, after `settleMs`: the baseline the 20 instances add to. */
+async function emptyAgentRss(settleMs: number): Promise<{ rssMiB: number; anonMiB: number }> {
+  const state = mkdtempSync(join(tmpdir(), 'symphony-bench-agent-'));
+  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', state], { stdio: 'ignore' });
+  try {
+    for (let i = 0; !existsSync(join(state, 'agent.pid')); i++) {
+      if (i > 400 || child.exitCode !== null) throw new BenchFailure(`the agent for an empty state dir did not start (exit ${child.exitCode}); try: node ${BIN} agent --state-dir ${state}`);
+      await sleep(25);
+    }
+    await sleep(settleMs);
+    const m = processMemory(child.pid!);
+    return { rssMiB: m.rssMiB, anonMiB: m.anonMiB };
+  } finally {
+    await stopAgent(state);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
 async function round(n: number, planning: typeof Planning, out: ApplyBenchSamples): Promise<void> {
   const shape: BenchStackShape = { count: SERVICES, routePorts: [] };
   for (let i = 0; i < ROUTES; i++) shape.routePorts.push(await freePort());
@@ -80,6 +101,9 @@ async function round(n: number, planning: typeof Planning, out: ApplyBenchSample
   const state = join(dir, '.symphony');
   current = state;
   try {
+    const empty = await emptyAgentRss(3000);
+    out.rss.emptyAgent.push(empty.rssMiB);
+    out.rss.anonEmptyAgent.push(empty.anonMiB);
     const cold = await timeIt(() => symphony(['apply', '--yes'], { cwd: dir }));
     mustSucceed('cold apply', cold.value);
     const releases = await checkRunning(dir, SERVICES);
@@ -100,6 +124,7 @@ async function round(n: number, planning: typeof Planning, out: ApplyBenchSample
     const cpu0 = processCpuMs(pid);
     const idle = await watchRss(pid, IDLE_MS, 1000);
     out.rss.afterIdle.push(idle[idle.length - 1]);
+    out.rss.anonAfterIdle.push(processMemory(pid).anonMiB);
     out.rss.peak.push(processMemory(pid).peakRssMiB);
     out.agentIdleCpuPercent.push(((processCpuMs(pid) - cpu0) / IDLE_MS) * 100);
     note(`round ${n}: after ${IDLE_MS / 1000} s idle agent ${idle[idle.length - 1].toFixed(1)} MiB (peak ${processMemory(pid).peakRssMiB.toFixed(1)} MiB)`);
@@ -109,6 +134,7 @@ async function round(n: number, planning: typeof Planning, out: ApplyBenchSample
       {
         plan: () => symphony(['plan', '--json'], { cwd: dir }),
         nodeStartup: () => symphony(['--version'], { cwd: dir }),
+        nodeBare: () => run(process.execPath, ['-e', '0'], { cwd: dir }),
         plannerInProcess: async () => (await planning.computePlan(file, undefined, state)).plan,
       },
       {
@@ -126,6 +152,7 @@ async function round(n: number, planning: typeof Planning, out: ApplyBenchSample
     );
     out.plan.cli.push(...samples.plan);
     out.plan.nodeStartup.push(...samples.nodeStartup);
+    out.plan.nodeBare.push(...samples.nodeBare);
     out.plan.inProcess.push(...samples.plannerInProcess);
     note(`round ${n}: no-change plan median ${summarize(samples.plan).median.toFixed(0)} ms (node --version ${summarize(samples.nodeStartup).median.toFixed(0)} ms, in-process ${summarize(samples.plannerInProcess).median.toFixed(0)} ms)`);
   } finally {
@@ -145,8 +172,8 @@ async function main(): Promise<void> {
   const planning = await loadPlanning();
   const out: ApplyBenchSamples = {
     apply: { create: [], replaceAll: [] },
-    plan: { cli: [], nodeStartup: [], inProcess: [] },
-    rss: { afterCreate: [], afterReplace: [], afterIdle: [], peak: [] },
+    plan: { cli: [], nodeStartup: [], nodeBare: [], inProcess: [] },
+    rss: { emptyAgent: [], afterCreate: [], afterReplace: [], afterIdle: [], peak: [], anonEmptyAgent: [], anonAfterIdle: [] },
     agentIdleCpuPercent: [],
   };
   note(`apply bench: ${SERVICES} services (${ROUTES} routed, ${referencingCount({ count: SERVICES, routePorts: Array(ROUTES).fill(0) })} referencing one), ${ROUNDS} rounds, ${PLANS} plans per round, load ${machine.loadAverage.join(' ')}`);
