@@ -1,0 +1,92 @@
+import type { RouterStats } from '../../src/router/types.js';
+import { formatTable } from '../lib/report.js';
+import { round } from '../lib/stats.js';
+import { describeGroups, groupFailures, placeFailures, type FailureGroup, type PlacedFailure } from './analysis.js';
+import { totals, type LoadShape, type PhaseCounts } from './load-client.js';
+import type { Action } from './symphony.js';
+
+/** Who did the releases of a phase. */
+export type Tool = 'symphony' | 'pm2' | 'stop-start';
+
+/** One phase as measured: the releases done, the load's counts, and where failures fell. */
+export interface PhaseReport {
+  phase: string;
+  tool: Tool;
+  actions: Action[];
+  counts: PhaseCounts;
+  placed: PlacedFailure[];
+  groups: FailureGroup[];
+  /** Router counters after the phase (Symphony phases only). */
+  router: RouterStats | null;
+  /** Router log lines kept when the phase failed requests. */
+  routerLog: string | null;
+}
+
+/** A phase that did not run, and why (e.g. a verb that has not landed yet). */
+export interface SkippedPhase {
+  phase: string;
+  reason: string;
+}
+
+export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, routerLog: string | null): PhaseReport {
+  const placed = placeFailures(counts.failures, actions, tailMs);
+  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, routerLog: totals(counts).failed > 0 ? routerLog : null };
+}
+
+/** The printed table: per phase, requests sent, failed, failure rate, achieved rate. */
+export function table(phases: readonly PhaseReport[]): string {
+  const rows = phases.map((p) => {
+    const t = totals(p.counts);
+    const durations = p.actions.map((a) => (a.endedAt - a.startedAt) / 1000).sort((a, b) => a - b);
+    const medianAction = durations.length ? durations[Math.floor((durations.length - 1) / 2)] : null;
+    return [p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
+  });
+  return formatTable(['phase', 'releases', 'sent', 'failed', 'non-2xx', 'socket err', 'fail rate', 'req/s', 'versions seen', 'release s (median)'], rows, 2);
+}
+
+/** Lines explaining every failure group of every phase, empty when nothing failed. */
+export function failureLines(phases: readonly PhaseReport[]): string[] {
+  return phases.flatMap((p) => describeGroups(p.phase, p.groups));
+}
+
+/** The JSON written to bench/results/deploy-under-load.json. */
+export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], skipped: readonly SkippedPhase[]): unknown {
+  const symphonyFailed = phases.filter((p) => p.tool === 'symphony').reduce((n, p) => n + totals(p.counts).failed, 0);
+  return {
+    load: shape,
+    target: 'zero failed requests (socket errors + non-2xx) in every Symphony phase',
+    symphonyFailedRequests: symphonyFailed,
+    targetMet: symphonyFailed === 0 && skipped.length === 0,
+    skipped,
+    phases: phases.map((p) => {
+      const t = totals(p.counts);
+      return {
+        phase: p.phase,
+        tool: p.tool,
+        releases: p.actions.length,
+        sent: t.sent,
+        failed: t.failed,
+        non2xx: t.non2xx,
+        socketErrors: t.socketErrors,
+        failureRatePercent: round((100 * t.failed) / Math.max(1, t.sent), 4),
+        rps: round(t.rps, 1),
+        seconds: round(t.seconds, 1),
+        byClass: p.counts.byClass,
+        failureKinds: p.counts.failureKinds,
+        versions: p.counts.versions,
+        releaseSeconds: p.actions.map((a) => round((a.endedAt - a.startedAt) / 1000, 2)),
+        actions: p.actions.map((a) => ({
+          label: a.label,
+          operation: a.operation,
+          startedAt: new Date(a.startedAt).toISOString(),
+          ms: a.endedAt - a.startedAt,
+          steps: a.steps.map((s) => ({ name: s.name, ms: s.startedAt !== null && s.endedAt !== null ? s.endedAt - s.startedAt : null, atMs: s.startedAt !== null ? s.startedAt - a.startedAt : null })),
+        })),
+        failureGroups: p.groups,
+        failures: p.placed.slice(0, 200),
+        router: p.router,
+        routerLog: p.routerLog,
+      };
+    }),
+  };
+}

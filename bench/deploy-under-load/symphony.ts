@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EnvStatus } from '../../src/agent/status.js';
+import { RouterClient } from '../../src/router/client.js';
+import type { RouterStats } from '../../src/router/types.js';
+import type { OperationRecord, StepRecord } from '../../src/state/types.js';
+import type { RunResult } from '../../src/util/exec.js';
+import { symphony } from '../../test/helpers/cli.js';
+
+/** The bench's one app service and its route, as Symphony runs it. */
+export const SERVICE = 'web';
+export const APP_DIR = 'web';
+
+export interface StackOptions {
+  routePort: number;
+  replicas: number;
+  strategy: 'blue-green' | 'canary';
+  /** Canary traffic percentages (only with strategy canary). */
+  steps?: number[];
+}
+
+/** Write symphony.yaml for the bench app into `dir`. */
+export function writeStack(dir: string, o: StackOptions): string {
+  const deploy = o.strategy === 'canary' ? `{ strategy: canary, steps: [${(o.steps ?? [10, 50, 100]).join(', ')}] }` : '{ strategy: blue-green, drain: 10s }';
+  const file = join(dir, 'symphony.yaml');
+  writeFileSync(
+    file,
+    `name: dulbench
+services:
+  ${SERVICE}:
+    run: node server.mjs
+    dir: ./${APP_DIR}
+    replicas: ${o.replicas}
+    health: { http: /healthz }
+    deploy: ${deploy}
+routes:
+  - { listen: ${o.routePort}, to: ${SERVICE} }
+`,
+  );
+  return file;
+}
+
+/** A step of an operation with epoch-ms times, for placing failed requests against it. */
+export interface TimedStep {
+  name: string;
+  status: string;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+/** One Symphony command the bench ran (apply or rollback) and what the agent journaled for it. */
+export interface Action {
+  label: string;
+  startedAt: number;
+  endedAt: number;
+  operation: string | null;
+  steps: TimedStep[];
+}
+
+export class SymphonyCommandError extends Error {}
+
+function timed(s: StepRecord): TimedStep {
+  return { name: s.name, status: s.status, startedAt: s.startedAt ? Date.parse(s.startedAt) : null, endedAt: s.endedAt ? Date.parse(s.endedAt) : null };
+}
+
+/** The last lines of the router's log, for a report on failed requests. */
+export function routerLogTail(stateDir: string, lines = 40): string {
+  const f = join(stateDir, 'router', 'router.out');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${f})`;
+}
+
+function mustSucceed(what: string, r: RunResult): RunResult {
+  if (r.code !== 0) throw new SymphonyCommandError(`${what} exited with ${r.code ?? r.signal}:\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
+  return r;
+}
+
+/**
+ * Run a Symphony verb with `--json` (apply --yes, rollback …) in the stack dir
+ * and return the journaled steps with their times. Throws when it fails.
+ */
+export async function runVerb(dir: string, label: string, args: string[]): Promise<Action> {
+  const startedAt = Date.now();
+  const r = mustSucceed(`symphony ${args.join(' ')}`, await symphony([...args, '--json'], { cwd: dir }));
+  const endedAt = Date.now();
+  let parsed: { operation?: OperationRecord; steps?: StepRecord[] } = {};
+  try {
+    parsed = JSON.parse(r.stdout) as typeof parsed;
+  } catch {
+    /* a verb without JSON output: keep the wall time only */
+  }
+  if (parsed.operation && parsed.operation.status !== 'succeeded') {
+    throw new SymphonyCommandError(`symphony ${args.join(' ')}: operation ${parsed.operation.id} ended ${parsed.operation.status}: ${parsed.operation.error ?? ''}`);
+  }
+  return { label, startedAt, endedAt, operation: parsed.operation?.id ?? null, steps: (parsed.steps ?? []).map(timed) };
+}
+
+/** Status of the stack in `dir`. */
+export async function status(dir: string): Promise<EnvStatus> {
+  return JSON.parse(mustSucceed('symphony status', await symphony(['status', '--json'], { cwd: dir })).stdout) as EnvStatus;
+}
+
+/** The live release of the bench service, checking that all its replicas are alive on it. */
+export async function liveRelease(dir: string, replicas: number): Promise<string> {
+  const s = await status(dir);
+  const svc = s.services.find((x) => x.name === SERVICE);
+  if (!svc?.release) throw new SymphonyCommandError(`symphony status shows no live release of ${SERVICE}`);
+  const alive = svc.instances.filter((i) => i.alive && i.release === svc.release).length;
+  if (alive !== replicas) throw new SymphonyCommandError(`${SERVICE} release ${svc.release} has ${alive} live instances, expected ${replicas}`);
+  return svc.release;
+}
+
+/** The router's own counters (requests and errors per release), or null when it does not answer. */
+export async function routerStats(stateDir: string): Promise<RouterStats | null> {
+  return new RouterClient(join(stateDir, 'router', 'router.sock')).stats().catch(() => null);
+}
+
+/** Verbs the built CLI offers (to find out whether `rollback` has landed). */
+export async function verbs(dir: string): Promise<Set<string>> {
+  const r = await symphony(['--help'], { cwd: dir });
+  return new Set([...r.stdout.matchAll(/^ {2}([a-z-]+)[ [<]/gm)].map((m) => m[1]));
+}
