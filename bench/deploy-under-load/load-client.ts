@@ -21,6 +21,8 @@ export interface ClassCounts {
   ok: number;
   non2xx: number;
   socketErrors: number;
+  /** 2xx answers that did not come from the bench app of this phase (another process answered on the port). */
+  wrongAnswer: number;
 }
 
 /** One failed request: when it ended, which client, and what went wrong. */
@@ -48,7 +50,7 @@ export interface PhaseCounts {
   failures: FailedRequest[];
 }
 
-export type LoadCommand = { type: 'start'; phase: string; port: number } | { type: 'stop' };
+export type LoadCommand = { type: 'start'; phase: string; port: number; versionPrefix: string } | { type: 'stop' };
 export type LoadMessage = { type: 'ready' } | { type: 'started' } | { type: 'result'; counts: PhaseCounts };
 
 const LOAD_MAIN = fileURLToPath(new URL('./load.ts', import.meta.url));
@@ -88,9 +90,10 @@ export class LoadGenerator {
     });
   }
 
-  async start(phase: string, port: number): Promise<void> {
+  /** Begin a phase; a 2xx whose version does not start with `versionPrefix` counts as a wrong answer. */
+  async start(phase: string, port: number, versionPrefix: string): Promise<void> {
     const started = this.next('started');
-    this.child.send({ type: 'start', phase, port } satisfies LoadCommand);
+    this.child.send({ type: 'start', phase, port, versionPrefix } satisfies LoadCommand);
     await started;
   }
 
@@ -105,12 +108,11 @@ export class LoadGenerator {
   }
 }
 
-/** Totals of a phase: sent, failed (socket errors + non-2xx), and each class's share. */
-export function totals(c: PhaseCounts): { sent: number; failed: number; non2xx: number; socketErrors: number; seconds: number; rps: number } {
+/** Totals of a phase: sent, failed (socket errors + non-2xx + wrong answers), and the achieved rate. */
+export function totals(c: PhaseCounts): { sent: number; failed: number; non2xx: number; socketErrors: number; wrongAnswer: number; seconds: number; rps: number } {
   const all = Object.values(c.byClass);
-  const sent = all.reduce((n, x) => n + x.sent, 0);
-  const non2xx = all.reduce((n, x) => n + x.non2xx, 0);
-  const socketErrors = all.reduce((n, x) => n + x.socketErrors, 0);
+  const sum = (k: keyof ClassCounts): number => all.reduce((n, x) => n + x[k], 0);
+  const [sent, non2xx, socketErrors, wrongAnswer] = [sum('sent'), sum('non2xx'), sum('socketErrors'), sum('wrongAnswer')];
   const seconds = (c.endedAt - c.startedAt) / 1000;
-  return { sent, failed: non2xx + socketErrors, non2xx, socketErrors, seconds, rps: seconds > 0 ? sent / seconds : 0 };
+  return { sent, failed: non2xx + socketErrors + wrongAnswer, non2xx, socketErrors, wrongAnswer, seconds, rps: seconds > 0 ? sent / seconds : 0 };
 }

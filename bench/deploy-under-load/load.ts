@@ -20,9 +20,10 @@ const send = (m: LoadMessage): void => {
   process.send?.(m);
 };
 
-const zero = (): ClassCounts => ({ sent: 0, ok: 0, non2xx: 0, socketErrors: 0 });
+const zero = (): ClassCounts => ({ sent: 0, ok: 0, non2xx: 0, socketErrors: 0, wrongAnswer: 0 });
 
 let counts: PhaseCounts | null = null;
+let versionPrefix = '';
 let running = false;
 
 function fresh(phase: string, port: number): PhaseCounts {
@@ -46,12 +47,14 @@ function one(c: PhaseCounts, cls: ClientClass, agent: Agent | false): Promise<bo
     const end = (failure: string | null, body?: string): void => {
       if (done) return;
       done = true;
+      const v = body?.trim().replace(/^slow /, '');
+      if (failure === null && v !== undefined && !v.startsWith(versionPrefix)) {
+        k.wrongAnswer++;
+        failure = `wrong answer: ${JSON.stringify(v.slice(0, 60))}`;
+      }
       if (failure === null) {
         k.ok++;
-        if (cls !== 'slow' && body !== undefined) {
-          const v = body.trim();
-          c.versions[v] = (c.versions[v] ?? 0) + 1;
-        }
+        if (cls !== 'slow' && v !== undefined) c.versions[v] = (c.versions[v] ?? 0) + 1;
       } else fail(c, cls, sentAt, failure);
       resolve(failure !== null);
     };
@@ -96,8 +99,9 @@ async function loop(c: PhaseCounts, cls: ClientClass, agent: Agent | false, perS
 let loops: Promise<void>[] = [];
 let agents: Agent[] = [];
 
-function start(phase: string, port: number): void {
+function start(phase: string, port: number, prefix: string): void {
   const c = fresh(phase, port);
+  versionPrefix = prefix;
   counts = c;
   running = true;
   const keepAlive = new Agent({ keepAlive: true, maxSockets: shape.keepAliveLoops });
@@ -124,7 +128,7 @@ async function stop(): Promise<void> {
 
 process.on('message', (m: LoadCommand) => {
   if (m.type === 'start') {
-    start(m.phase, m.port);
+    start(m.phase, m.port, m.versionPrefix);
     send({ type: 'started' });
   } else void stop();
 });

@@ -101,5 +101,4 @@ export class PlainProcess {
     if (this.child) await stopDirect(this.child);
     this.child = null;
   }
-
 }

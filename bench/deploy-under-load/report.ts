@@ -18,8 +18,8 @@ export interface PhaseReport {
   groups: FailureGroup[];
   /** Router counters after the phase (Symphony phases only). */
   router: RouterStats | null;
-  /** Router log lines kept when the phase failed requests. */
-  routerLog: string | null;
+  /** Router log and instance log lines, kept when a Symphony phase failed requests. */
+  evidence: string | null;
 }
 
 /** A phase that did not run, and why (e.g. a verb that has not landed yet). */
@@ -28,9 +28,9 @@ export interface SkippedPhase {
   reason: string;
 }
 
-export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, routerLog: string | null): PhaseReport {
+export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, evidence: string | null): PhaseReport {
   const placed = placeFailures(counts.failures, actions, tailMs);
-  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, routerLog: totals(counts).failed > 0 ? routerLog : null };
+  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, evidence: totals(counts).failed > 0 ? evidence : null };
 }
 
 /** The printed table: per phase, requests sent, failed, failure rate, achieved rate. */
@@ -39,14 +39,18 @@ export function table(phases: readonly PhaseReport[]): string {
     const t = totals(p.counts);
     const durations = p.actions.map((a) => (a.endedAt - a.startedAt) / 1000).sort((a, b) => a - b);
     const medianAction = durations.length ? durations[Math.floor((durations.length - 1) / 2)] : null;
-    return [p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
+    return [p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, t.wrongAnswer, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
   });
-  return formatTable(['phase', 'releases', 'sent', 'failed', 'non-2xx', 'socket err', 'fail rate', 'req/s', 'versions seen', 'release s (median)'], rows, 2);
+  return formatTable(['phase', 'releases', 'sent', 'failed', 'non-2xx', 'socket err', 'wrong answer', 'fail rate', 'req/s', 'versions seen', 'release s (median)'], rows, 2);
 }
 
-/** Lines explaining every failure group of every phase, empty when nothing failed. */
+/** Lines explaining the failure groups of every phase (of the failures kept), empty when nothing failed. */
 export function failureLines(phases: readonly PhaseReport[]): string[] {
-  return phases.flatMap((p) => describeGroups(p.phase, p.groups));
+  return phases.flatMap((p) => {
+    const failed = totals(p.counts).failed;
+    const kept = p.placed.length;
+    return [...describeGroups(p.phase, p.groups), ...(kept < failed ? [`  ${p.phase}: (placed the first ${kept} of ${failed} failures)`] : [])];
+  });
 }
 
 /** The JSON written to bench/results/deploy-under-load.json. */
@@ -68,6 +72,7 @@ export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], sk
         failed: t.failed,
         non2xx: t.non2xx,
         socketErrors: t.socketErrors,
+        wrongAnswer: t.wrongAnswer,
         failureRatePercent: round((100 * t.failed) / Math.max(1, t.sent), 4),
         rps: round(t.rps, 1),
         seconds: round(t.seconds, 1),
@@ -85,7 +90,7 @@ export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], sk
         failureGroups: p.groups,
         failures: p.placed.slice(0, 200),
         router: p.router,
-        routerLog: p.routerLog,
+        evidence: p.evidence,
       };
     }),
   };

@@ -9,7 +9,7 @@ import { get, writeApp } from './app.js';
 import { LoadGenerator, totals, type LoadShape } from './load-client.js';
 import { Pm2Cluster, PlainProcess } from './peers.js';
 import { failureLines, jsonResults, phaseReport, table, type PhaseReport, type SkippedPhase, type Tool } from './report.js';
-import { APP_DIR, liveRelease, routerLogTail, routerStats, runVerb, SERVICE, verbs, writeStack, type Action } from './symphony.js';
+import { APP_DIR, liveRelease, evidence, routerStats, runVerb, SERVICE, verbs, writeStack, type Action } from './symphony.js';
 
 /**
  * Deploy-under-load bench (issue 3): one load generator process keeps paced
@@ -35,9 +35,9 @@ let pm2: Pm2Cluster | null = null;
 let plain: PlainProcess | null = null;
 let load: LoadGenerator | null = null;
 
-async function phase(name: string, tool: Tool, port: number, releases: () => Promise<Action[]>): Promise<PhaseReport> {
+async function phase(name: string, tool: Tool, port: number, versionPrefix: string, releases: () => Promise<Action[]>): Promise<PhaseReport> {
   note(`${name}: load on port ${port}`);
-  await load!.start(name, port);
+  await load!.start(name, port, versionPrefix);
   let actions: Action[];
   try {
     await sleep(LEAD_MS);
@@ -49,7 +49,7 @@ async function phase(name: string, tool: Tool, port: number, releases: () => Pro
   }
   const counts = await load!.stop();
   const router = tool === 'symphony' && stateDir ? await routerStats(stateDir) : null;
-  const report = phaseReport(name, tool, actions, counts, TAIL_MS, router, tool === 'symphony' && stateDir ? routerLogTail(stateDir) : null);
+  const report = phaseReport(name, tool, actions, counts, TAIL_MS, router, tool === 'symphony' && stateDir ? evidence(stateDir) : null);
   const t = totals(counts);
   note(`${name}: ${t.sent} sent, ${t.failed} failed, ${Math.round(t.rps)} req/s`);
   return report;
@@ -91,7 +91,7 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
   await liveRelease(dir, REPLICAS);
 
   out.push(
-    await phase('symphony blue-green', 'symphony', port, async () => {
+    await phase('symphony blue-green', 'symphony', port, 'sym-', async () => {
       const actions: Action[] = [];
       for (let i = 1; i <= num('DUL_DEPLOYS', 10); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `blue-green ${i}`));
       return actions;
@@ -102,7 +102,7 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
   writeApp(join(dir, APP_DIR), `sym-${n + 1}`);
   if (await canaryLanded(dir)) {
     out.push(
-      await phase('symphony canary', 'symphony', port, async () => {
+      await phase('symphony canary', 'symphony', port, 'sym-', async () => {
         const actions: Action[] = [];
         for (let i = 1; i <= num('DUL_CANARIES', 5); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `canary ${i}`));
         return actions;
@@ -116,7 +116,7 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
 
   if ((await verbs(dir)).has('rollback')) {
     out.push(
-      await phase('symphony rollback', 'symphony', port, async () => {
+      await phase('symphony rollback', 'symphony', port, 'sym-', async () => {
         const actions: Action[] = [];
         for (let i = 1; i <= num('DUL_ROLLBACKS', 5); i++) {
           const before = await served(port);
@@ -139,7 +139,7 @@ async function pm2Phase(dir: string, out: PhaseReport[]): Promise<void> {
   pm2 = new Pm2Cluster(dir, port, REPLICAS);
   await pm2.start('pm2-0');
   out.push(
-    await phase('pm2 reload (cluster, 2)', 'pm2', port, async () => {
+    await phase('pm2 reload (cluster, 2)', 'pm2', port, 'pm2-', async () => {
       const actions: Action[] = [];
       for (let i = 1; i <= num('DUL_RELOADS', 3); i++) {
         actions.push(await pm2!.reload(`pm2-${i}`, `pm2 reload ${i}`));
@@ -158,7 +158,7 @@ async function plainPhase(dir: string, out: PhaseReport[]): Promise<void> {
   plain = new PlainProcess(dir, port);
   await plain.start('plain-0');
   out.push(
-    await phase('plain stop/start', 'stop-start', port, async () => {
+    await phase('plain stop/start', 'stop-start', port, 'plain-', async () => {
       const actions: Action[] = [];
       for (let i = 1; i <= num('DUL_RESTARTS', 3); i++) actions.push(await plain!.restart(`plain-${i}`, `restart ${i}`));
       return actions;

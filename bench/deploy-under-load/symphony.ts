@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvStatus } from '../../src/agent/status.js';
 import { RouterClient } from '../../src/router/client.js';
@@ -63,10 +63,23 @@ function timed(s: StepRecord): TimedStep {
   return { name: s.name, status: s.status, startedAt: s.startedAt ? Date.parse(s.startedAt) : null, endedAt: s.endedAt ? Date.parse(s.endedAt) : null };
 }
 
-/** The last lines of the router's log, for a report on failed requests. */
-export function routerLogTail(stateDir: string, lines = 40): string {
-  const f = join(stateDir, 'router', 'router.out');
-  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${f})`;
+/**
+ * What to read when a Symphony phase failed requests, taken before cleanup
+ * removes it: the router log's last lines, and per instance log its
+ * `listening` line and any error line (EADDRINUSE, crashes).
+ */
+export function evidence(stateDir: string, lines = 40): string {
+  const router = join(stateDir, 'router', 'router.out');
+  const out = [`--- ${router} (last ${lines} lines)`, existsSync(router) ? readFileSync(router, 'utf8').split('\n').slice(-lines).join('\n') : '(missing)'];
+  const logs = join(stateDir, 'logs');
+  for (const f of existsSync(logs) ? readdirSync(logs).sort() : []) {
+    const interesting = readFileSync(join(logs, f), 'utf8')
+      .split('\n')
+      .filter((l) => /listening|error|EADDRINUSE|exit/i.test(l))
+      .slice(0, 6);
+    out.push(`--- ${f}`, ...interesting);
+  }
+  return out.join('\n');
 }
 
 function mustSucceed(what: string, r: RunResult): RunResult {
