@@ -8,6 +8,9 @@ export interface Round {
   floorMs: number;
   rollMembersMs: Record<string, number>;
   floorMembersMs: Record<string, number>;
+  /** Time the roll spent on its snapshot (from the start) and on handing leadership over. */
+  snapshotMs: number | null;
+  moveLeaderMs: number | null;
   writeErrors: { roll: number; floor: number; total: number };
   retries: { roll: number; floor: number };
   writes: number;
@@ -45,9 +48,12 @@ export function report(rounds: Round[], machine: MachineInfo, command: string): 
   console.log(
     formatTable(['', 'roll ms', 'floor ms', 'roll/floor', 'write errors', 'retries', 'p99 before', 'p99 roll', 'p99 floor', 'p99 roll/before'], rows, 2),
   );
+  const snap = median(rounds.map((r) => r.snapshotMs ?? NaN).filter(Number.isFinite));
+  const move = median(rounds.map((r) => r.moveLeaderMs ?? NaN).filter(Number.isFinite));
+  console.log(`\nroll overheads the floor does not pay (medians): snapshot ${snap.toFixed(0)} ms, leadership transfer ${move.toFixed(0)} ms`);
   const path = writeResult('cluster-upgrade', command, machine, {
     targets: { ratio: 1.5, writeErrors: 0 },
-    median: { rollMs: rows.at(-1)![1], floorMs: rows.at(-1)![2], ratio, p99BeforeMs: pb, p99DuringRollMs: pr, p99Ratio: pr / pb },
+    median: { rollMs: rows.at(-1)![1], floorMs: rows.at(-1)![2], ratio, snapshotMs: snap, moveLeaderMs: move, p99BeforeMs: pb, p99DuringRollMs: pr, p99Ratio: pr / pb },
     rounds: rounds.map((r) => ({
       order: r.order,
       rollMs: r.rollMs,
@@ -55,6 +61,8 @@ export function report(rounds: Round[], machine: MachineInfo, command: string): 
       ratio: r.rollMs / r.floorMs,
       rollMembersMs: r.rollMembersMs,
       floorMembersMs: r.floorMembersMs,
+      snapshotMs: r.snapshotMs,
+      moveLeaderMs: r.moveLeaderMs,
       writeErrors: r.writeErrors,
       retries: r.retries,
       writes: r.writes,

@@ -26,7 +26,7 @@ const ROUNDS = Number(process.env.CLUSTER_BENCH_ROUNDS ?? 3);
 const BEFORE_MS = 3_000;
 const GRACE_MS = 5_000;
 
-type Pass = { ms: number; members: Record<string, number>; from: number; to: number; errors: number; retries: number };
+type Pass = { ms: number; overheadMs?: Record<string, number>; members: Record<string, number>; from: number; to: number; errors: number; retries: number };
 
 async function floorPass(local: LocalEtcd, release: string, settings: Record<string, string>, load: WriteLoad): Promise<Pass> {
   const from = performance.now();
@@ -55,7 +55,9 @@ async function rollPass(local: LocalEtcd, root: string, release: string, setting
   const members = local.rollTo(release, settings);
   const stops = new Map<string, number>();
   const took: Record<string, number> = {};
+  const overheadMs: Record<string, number> = {};
   const from = performance.now();
+  let last = from;
   const res = await rollCluster({
     members,
     driver: local.driver,
@@ -64,13 +66,15 @@ async function rollPass(local: LocalEtcd, root: string, release: string, setting
     memberTimeoutMs: 60_000,
     snapshotPath: join(root, 'volume', `pre-${release}.snapshot.db`),
     onEvent: (e) => {
+      if (e.type === 'snapshot' || e.type === 'move-leader') overheadMs[e.type] = performance.now() - last;
+      last = performance.now();
       if (e.type === 'stop') stops.set(e.ordinal, performance.now());
       if (e.type === 'replaced') took[e.ordinal] = performance.now() - stops.get(e.ordinal)!;
     },
   });
   const to = performance.now();
   for (const r of res.replaced) local.current.set(r.ordinal, { spec: members.find((m) => m.ordinal === r.ordinal)!.newSpec, handle: r.handle });
-  return { ms: to - from, members: took, from, to, errors: load.errors() - errors0, retries: load.retries() - retries0 };
+  return { ms: to - from, members: took, overheadMs, from, to, errors: load.errors() - errors0, retries: load.retries() - retries0 };
 }
 
 async function round(n: number): Promise<Round> {
@@ -101,6 +105,8 @@ async function round(n: number): Promise<Round> {
       floorMs: floor.ms,
       rollMembersMs: roll.members,
       floorMembersMs: floor.members,
+      snapshotMs: roll.overheadMs?.snapshot ?? null,
+      moveLeaderMs: roll.overheadMs?.['move-leader'] ?? null,
       writeErrors: { roll: roll.errors, floor: floor.errors, total: load.errors() },
       retries: { roll: roll.retries, floor: floor.retries },
       writes: load.samples.length,

@@ -42,9 +42,9 @@ export async function etcdCall<T>(url: string, body: Record<string, unknown> | n
 const PROBE_TIMEOUT_MS = 1_000;
 
 /** GET /health of one member: ok when the member is up and sees a leader. */
-export async function probeMember(url: string): Promise<ProbeResult> {
+export async function probeMember(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   try {
-    const body = await etcdCall<{ health?: unknown; reason?: unknown }>(`${url}/health`, null, PROBE_TIMEOUT_MS);
+    const body = await etcdCall<{ health?: unknown; reason?: unknown }>(`${url}/health`, null, timeoutMs);
     const ok = body.health === 'true' || body.health === true;
     return { ok, detail: ok ? 'healthy' : `unhealthy${typeof body.reason === 'string' && body.reason ? `: ${body.reason}` : ''}` };
   } catch (err) {

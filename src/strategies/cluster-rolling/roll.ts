@@ -18,7 +18,7 @@ export interface RollOptions {
   /** Stop after this many members were replaced; `rollCluster` then returns `paused: true`. */
   pauseAfter?: number;
   onEvent?: (e: RollEvent) => void;
-  /** Interval between probes while a member rejoins (default 100 ms). */
+  /** Interval between probes while a member rejoins (default 50 ms). */
   pollMs?: number;
 }
 
@@ -117,7 +117,7 @@ async function replaceMember(m: ClusterMember, opts: RollOptions, emit: (e: Roll
 /** Null once the member is healthy, the cluster is healthy and the member caught up; else why not. */
 async function waitRejoined(ordinal: string, handle: InstanceHandle, opts: RollOptions): Promise<string | null> {
   const deadline = Date.now() + opts.memberTimeoutMs;
-  const pollMs = opts.pollMs ?? 100;
+  const pollMs = opts.pollMs ?? 50;
   let last = 'not probed yet';
   for (;;) {
     if (!opts.driver.isAlive(handle)) return `its process exited (${last}); see ${opts.driver.logFile(handle.id)}`;
