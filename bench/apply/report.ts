@@ -10,7 +10,28 @@ export interface ApplyBenchSamples {
   agentIdleCpuPercent: number[];
 }
 
+/** Samples with nothing in them yet. */
+export function emptySamples(): ApplyBenchSamples {
+  return {
+    apply: { create: [], replaceAll: [] },
+    plan: { cli: [], nodeStartup: [], nodeBare: [], inProcess: [] },
+    rss: { emptyAgent: [], afterCreate: [], afterReplace: [], afterIdle: [], peak: [], anonEmptyAgent: [], anonAfterIdle: [] },
+    agentIdleCpuPercent: [],
+  };
+}
+
+/** Append the samples of a finished round to the totals. */
+export function appendSamples(into: ApplyBenchSamples, from: ApplyBenchSamples): void {
+  into.agentIdleCpuPercent.push(...from.agentIdleCpuPercent);
+  for (const group of ['apply', 'plan', 'rss'] as const) {
+    const to = into[group] as Record<string, number[]>;
+    for (const [k, xs] of Object.entries(from[group] as Record<string, number[]>)) to[k].push(...xs);
+  }
+}
+
 export interface ApplyBenchConfig {
+  /** Rounds run again because an instance lost its port to another process, with the error. */
+  retriedRounds: string[];
   services: number;
   routes: number;
   rounds: number;
@@ -76,6 +97,7 @@ export function report(machine: MachineInfo, config: ApplyBenchConfig, x: ApplyB
   console.log(`\napply bench: ${config.services} app services (1 replica each, ${config.routes} routed), ${config.rounds} rounds, ${config.plansPerRound} plans per round`);
   console.log(`machine: ${machine.cpus} cpus, load ${machine.loadAverage.join(' ')}, node ${machine.node}, commit ${machine.git.commit?.slice(0, 10) ?? '?'}${machine.git.dirty ? ' (dirty)' : ''}\n`);
   console.log(table);
+  if (config.retriedRounds.length > 0) console.log(`\n${config.retriedRounds.length} round(s) retried after an instance port collision (EADDRINUSE): ${config.retriedRounds.join('; ')}`);
   console.log(
     `\nno-change plan ${plan.median.toFixed(0)} ms: CLI startup ${(shares.nodeStartupOfPlan * 100).toFixed(0)}% (of which bare Node ${(shares.bareNodeOfPlan * 100).toFixed(0)}%, the rest loading the CLI's modules), planner in-process ${(shares.plannerInProcessOfPlan * 100).toFixed(0)}%, rest ${(shares.restOfPlan * 100).toFixed(0)}%`,
   );

@@ -13,7 +13,7 @@ import { APP, BIN, cleanup, stopAgent, symphony } from '../../test/helpers/cli.j
 import { interleave, processCpuMs, processMemory, timeIt, watchRss } from '../lib/measure.js';
 import { machineInfo, note, ROOT } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
-import { report, type ApplyBenchSamples } from './report.js';
+import { appendSamples, emptySamples, report, type ApplyBenchSamples } from './report.js';
 import { bumpVersions, referencingCount, writeStack, type BenchStackShape } from './stack.js';
 
 /**
@@ -170,18 +170,25 @@ process.once('SIGINT', () => {
 async function main(): Promise<void> {
   const machine = machineInfo();
   const planning = await loadPlanning();
-  const out: ApplyBenchSamples = {
-    apply: { create: [], replaceAll: [] },
-    plan: { cli: [], nodeStartup: [], nodeBare: [], inProcess: [] },
-    rss: { emptyAgent: [], afterCreate: [], afterReplace: [], afterIdle: [], peak: [], anonEmptyAgent: [], anonAfterIdle: [] },
-    agentIdleCpuPercent: [],
-  };
+  const out = emptySamples();
+  const retried: string[] = [];
   note(`apply bench: ${SERVICES} services (${ROUTES} routed, ${referencingCount({ count: SERVICES, routePorts: Array(ROUTES).fill(0) })} referencing one), ${ROUNDS} rounds, ${PLANS} plans per round, load ${machine.loadAverage.join(' ')}`);
   for (let n = 0; n < ROUNDS; n++) {
-    await round(n, planning, out);
+    const samples = emptySamples();
+    try {
+      await round(n, planning, samples);
+      appendSamples(out, samples);
+    } catch (err) {
+      // An instance port taken between the agent's check and the instance's listen
+      // (ports >= 40000 lie in the kernel's ephemeral range) undoes the apply: retry the round.
+      if (!(err instanceof BenchFailure && err.message.includes('EADDRINUSE')) || retried.length >= ROUNDS) throw err;
+      retried.push(err.message.split('\n').find((l) => l.includes('failed')) ?? 'EADDRINUSE');
+      note(`round ${n}: an instance lost its port to another process (EADDRINUSE); the apply was undone, retrying the round`);
+      n--;
+    }
     await sleep(500);
   }
-  report(machine, { services: SERVICES, routes: ROUTES, rounds: ROUNDS, plansPerRound: PLANS, idleSeconds: IDLE_MS / 1000 }, out);
+  report(machine, { services: SERVICES, routes: ROUTES, rounds: ROUNDS, plansPerRound: PLANS, idleSeconds: IDLE_MS / 1000, retriedRounds: retried }, out);
 }
 
 try {
