@@ -86,7 +86,7 @@ describe('etcd kind on a real 3-member cluster', () => {
     expect((await local.cluster.status()).leader).toBe(target);
   });
 
-  it('writes a snapshot that etcdctl can read', async () => {
+  it('streams a snapshot that etcdctl can read and restore', async () => {
     const file = join(root, 'backups', 'kv.db');
     await local.cluster.snapshot(file);
     const status = await run('etcdctl', ['snapshot', 'status', file, '--write-out=json'], { env: { ...process.env, ETCDCTL_API: '3' } });
@@ -94,6 +94,11 @@ describe('etcd kind on a real 3-member cluster', () => {
     const parsed = JSON.parse(status.stdout) as { revision: number; totalKey: number };
     expect(parsed.revision).toBeGreaterThanOrEqual(2);
     expect(parsed.totalKey).toBeGreaterThanOrEqual(2);
+    const restored = await run('etcdctl', ['snapshot', 'restore', file, `--data-dir=${join(root, 'restored')}`], { env: { ...process.env, ETCDCTL_API: '3' } });
+    expect(restored.stderr).not.toMatch(/hash mismatch/);
+    expect(restored.code).toBe(0);
+    expect(existsSync(join(root, 'restored', 'member', 'snap', 'db'))).toBe(true);
+    expect(existsSync(`${file}.part`)).toBe(false);
   });
 
   it('says which member is unknown', async () => {

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { judgeCluster } from '../../strategies/cluster-rolling/plan.js';
 import type { ClusterProbe, ClusterStatus, MemberStatus } from '../../strategies/cluster-rolling/types.js';
-import { run } from '../../util/exec.js';
 import { EtcdRequestError } from './errors.js';
 import { etcdCall, probeMember } from './http.js';
+import { saveSnapshot } from './snapshot.js';
 
 /** The fields of etcd's `/v3/maintenance/status` answer that matter here (64-bit numbers are strings). */
 interface MaintenanceStatus {
@@ -84,16 +82,9 @@ export class EtcdCluster implements ClusterProbe {
 
   async snapshot(path: string): Promise<void> {
     const readings = await this.readAll();
-    const source = readings.find((r) => r.member.isLeader) ?? readings.find((r) => r.member.healthy);
+    const source = readings.find((r) => r.member.healthy && !r.member.isLeader) ?? readings.find((r) => r.member.healthy);
     if (!source) throw new EtcdRequestError(Object.values(this.endpoints).join(','), 'no healthy member to take a snapshot from');
-    mkdirSync(dirname(path), { recursive: true });
-    const res = await run('etcdctl', [`--endpoints=${source.url}`, 'snapshot', 'save', path], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      timeoutMs: 120_000,
-    });
-    if (res.code !== 0) {
-      throw new EtcdRequestError(source.url, `etcdctl snapshot save ${path} exited ${res.code ?? res.signal}: ${res.stderr.trim().split('\n').pop() ?? ''}`);
-    }
+    await saveSnapshot(source.url, path, 120_000);
   }
 
   private url(ordinal: string): string {
