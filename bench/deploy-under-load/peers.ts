@@ -92,7 +92,7 @@ export class PlainProcess {
     writeApp(this.appDir, version);
     this.spawn();
     await waitHealthy(this.port);
-    const served = (await get(this.port, '/')).body.trim();
+    const served = (await get(this.port, '/', 15_000)).body.trim();
     if (served !== version) throw new Error(`after restart the app on port ${this.port} serves ${served}, expected ${version}; see ${this.log}`);
     return { label, startedAt, endedAt: Date.now(), operation: null, steps: [] };
   }

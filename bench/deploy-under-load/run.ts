@@ -24,7 +24,7 @@ import { APP_DIR, liveRelease, evidence, routerStats, runVerb, SERVICE, verbs, w
  */
 export const COMMAND = 'npm run build && node --import tsx bench/deploy-under-load/run.ts';
 const num = (name: string, dflt: number): number => Number(process.env[name] ?? dflt);
-const SHAPE: LoadShape = { rate: num('DUL_RATE', 1200), newConnectionShare: 0.15, keepAliveLoops: 48, newConnectionLoops: 8, slowInFlight: 4 };
+const SHAPE: LoadShape = { rate: num('DUL_RATE', 1200), newConnectionShare: 0.15, keepAliveLoops: 64, newConnectionLoops: 8, slowInFlight: 4 };
 const REPLICAS = 2;
 /** Load runs this long before the first release and after the last one of a phase. */
 const LEAD_MS = 2000;
@@ -57,7 +57,18 @@ async function phase(name: string, tool: Tool, port: number, versionPrefix: stri
 
 /** The version string the route serves now (what a client sees). */
 async function served(port: number): Promise<string> {
-  return (await get(port, '/')).body.trim();
+  return (await get(port, '/', 15_000)).body.trim();
+}
+
+/** Run a group of phases; an error ends the group and is reported as a phase not run, and the bench goes on. */
+async function guarded(name: string, skipped: SkippedPhase[], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    note(`${name} stopped: ${reason}`);
+    skipped.push({ phase: name, reason: `failed: ${reason}` });
+  }
 }
 
 /** A release of the Symphony app: new files, `apply`, then the route must serve the new version on a new release. */
@@ -186,11 +197,13 @@ async function main(): Promise<void> {
   const skipped: SkippedPhase[] = [];
   try {
     load = await LoadGenerator.spawn(SHAPE);
-    await symphonyPhases(dir, phases, skipped);
+    await guarded('symphony', skipped, () => symphonyPhases(dir, phases, skipped));
     await cleanup(stateDir);
     stateDir = null;
-    await pm2Phase(dir, phases);
-    await plainPhase(dir, phases);
+    await guarded('pm2 reload', skipped, () => pm2Phase(dir, phases));
+    await pm2?.kill();
+    pm2 = null;
+    await guarded('plain stop/start', skipped, () => plainPhase(dir, phases));
   } finally {
     await teardown();
     rmSync(dir, { recursive: true, force: true });

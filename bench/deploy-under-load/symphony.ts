@@ -17,6 +17,8 @@ export interface StackOptions {
   strategy: 'blue-green' | 'canary';
   /** Canary traffic percentages (only with strategy canary). */
   steps?: number[];
+  /** `health.interval` (e.g. 100ms); omitted: Symphony's default. */
+  healthInterval?: string;
 }
 
 /** Write symphony.yaml for the bench app into `dir`. */
@@ -31,7 +33,7 @@ services:
     run: node server.mjs
     dir: ./${APP_DIR}
     replicas: ${o.replicas}
-    health: { http: /healthz }
+    health: { http: /healthz${o.healthInterval ? `, interval: ${o.healthInterval}` : ''} }
     deploy: ${deploy}
 routes:
   - { listen: ${o.routePort}, to: ${SERVICE} }
