@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdKind, memberEndpoints } from '../src/kinds/etcd/index.js';
-import { etcdCall, probeMember } from '../src/kinds/etcd/http.js';
+import { etcdCall, probeMember } from '../src/kinds/etcd/gateway.js';
 import { LocalEtcd } from '../src/kinds/etcd/local-cluster.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
 import { ClusterUnhealthyError, MemberReplaceError, MemberVolumeMissingError, rollCluster } from '../src/strategies/cluster-rolling/index.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { etcdCall } from '../../src/kinds/etcd/http.js';
+import { etcdCall } from '../../src/kinds/etcd/gateway.js';
 
 /** One acknowledged write: when it started and how long the client waited, retries included (ms, monotonic). */
 export interface WriteSample {

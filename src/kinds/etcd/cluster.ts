@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { judgeCluster } from '../../strategies/cluster-rolling/plan.js';
 import type { ClusterProbe, ClusterStatus, MemberStatus } from '../../strategies/cluster-rolling/types.js';
-import { EtcdRequestError } from './errors.js';
-import { etcdCall, probeMember } from './http.js';
-import { saveSnapshot } from './snapshot.js';
+import { etcdCall, EtcdRequestError, probeMember, saveSnapshot } from './gateway.js';
 
 /** The fields of etcd's `/v3/maintenance/status` answer that matter here (64-bit numbers are strings). */
 interface MaintenanceStatus {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KindContext } from '../types.js';
-import { memberArgs, shellQuote } from './command.js';
-import { EtcdConfigError } from './errors.js';
 import { clusterToken, etcdKind, memberEndpoints } from './index.js';
-import { etcdMembers } from './layout.js';
+import { EtcdConfigError, etcdMembers, memberArgs, shellQuote } from './layout.js';
 
 function ctx(members: number, settings?: Record<string, string>, volumePath: string | null = '/vol/kv'): KindContext {
   const ports: Record<string, number> = {};

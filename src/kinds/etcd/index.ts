@@ -3,10 +3,8 @@ import { run } from '../../util/exec.js';
 import { registerKind } from '../registry.js';
 import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
 import { EtcdCluster } from './cluster.js';
-import { memberCommand } from './command.js';
-import { EtcdConfigError } from './errors.js';
-import { probeMember } from './http.js';
-import { clientUrl, etcdMembers, etcdSettings } from './layout.js';
+import { probeMember } from './gateway.js';
+import { clientUrl, EtcdConfigError, etcdMembers, etcdSettings, memberCommand } from './layout.js';
 
 /** The cluster token: members of different stacks or environments never join each other. */
 export function clusterToken(ctx: Pick<KindContext, 'stack' | 'env' | 'service'>): string {
@@ -85,5 +83,6 @@ export const etcdKind: ServiceKind = {
 registerKind(etcdKind);
 
 export { EtcdCluster } from './cluster.js';
-export { EtcdConfigError, EtcdRequestError } from './errors.js';
+export { EtcdRequestError } from './gateway.js';
+export { EtcdConfigError } from './layout.js';
 export { etcdMembers, etcdSettings, type EtcdMember } from './layout.js';

@@ -6,7 +6,7 @@ import type { InstanceHandle, InstanceSpec, RuntimeDriver } from '../../runtime/
 import { freePort } from '../../util/ports.js';
 import type { KindContext } from '../types.js';
 import { EtcdCluster } from './cluster.js';
-import { EtcdRequestError } from './errors.js';
+import { EtcdRequestError } from './gateway.js';
 import { etcdKind, memberEndpoints } from './index.js';
 
 export interface LocalEtcdOptions {

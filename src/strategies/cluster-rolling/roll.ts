@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InstanceHandle, RuntimeDriver } from '../../runtime/types.js';
-import { ClusterUnhealthyError, MemberReplaceError, MemberVolumeMissingError } from './errors.js';
+import { ClusterRollInputError, ClusterUnhealthyError, MemberReplaceError, MemberVolumeMissingError } from './errors.js';
 import { planClusterRoll } from './plan.js';
 import type { ClusterMember, ClusterProbe, RollEvent } from './types.js';
 
@@ -65,9 +65,9 @@ export async function rollCluster(opts: RollOptions): Promise<RollResult> {
       emit({ type: 'move-leader', at: Date.now(), from: step.from, to: step.to });
       continue;
     }
-    const ordinal = step.kind === 'replace' ? step.ordinal : step.kind === 'move-leader' ? step.from : [...remaining][0];
-    const member = byOrdinal.get(ordinal);
-    if (!member) throw new Error(`planner returned unknown member ${ordinal}`);
+    const ordinal = step.kind === 'replace' ? step.ordinal : step.kind === 'move-leader' ? step.from : null;
+    const member = ordinal === null ? undefined : byOrdinal.get(ordinal);
+    if (ordinal === null || !member) throw new ClusterRollInputError(`cannot roll ${service}: unexpected step ${JSON.stringify(step)}`, 'report this with the output of symphony plan');
     try {
       const handle = await replaceMember(member, opts, emit);
       replaced.push({ ordinal, handle });
