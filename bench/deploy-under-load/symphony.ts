@@ -84,9 +84,21 @@ export function evidence(stateDir: string, lines = 40): string {
   return out.join('\n');
 }
 
-function mustSucceed(what: string, r: RunResult): RunResult {
-  if (r.code !== 0) throw new SymphonyCommandError(`${what} exited with ${r.code ?? r.signal}:\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
-  return r;
+/** The last lines of the log of every instance an error names, read before cleanup removes them. */
+function instanceLogs(text: string, stateDir: string): string {
+  const ids = new Set([...text.matchAll(/instance ([a-z][a-z0-9-]*-[0-9a-f]{8}-\d+)/g)].map((m) => m[1]));
+  return [...ids]
+    .map((id) => join(stateDir, 'logs', `${id}.log`))
+    .filter((f) => existsSync(f))
+    .map((f) => `\n--- ${f} (last lines)\n${readFileSync(f, 'utf8').split('\n').slice(-12).join('\n')}`)
+    .join('');
+}
+
+function mustSucceed(what: string, r: RunResult, dir?: string): RunResult {
+  if (r.code === 0) return r;
+  const logs = dir ? instanceLogs(r.stdout + r.stderr, join(dir, '.symphony')) : '';
+  const errors = [...r.stdout.matchAll(/"error": (".*")/g)].map((m) => m[1]).filter((e) => e !== 'null');
+  throw new SymphonyCommandError(`${what} exited with ${r.code ?? r.signal}: ${errors.join('; ') || r.stderr.slice(-1500)}${logs}`);
 }
 
 /**
@@ -95,7 +107,7 @@ function mustSucceed(what: string, r: RunResult): RunResult {
  */
 export async function runVerb(dir: string, label: string, args: string[]): Promise<Action> {
   const startedAt = Date.now();
-  const r = mustSucceed(`symphony ${args.join(' ')}`, await symphony([...args, '--json'], { cwd: dir }));
+  const r = mustSucceed(`symphony ${args.join(' ')}`, await symphony([...args, '--json'], { cwd: dir }), dir);
   const endedAt = Date.now();
   let parsed: { operation?: OperationRecord; steps?: StepRecord[] } = {};
   try {
