@@ -35,8 +35,10 @@ export class RouterClient {
     await this.call('POST', `/routes/${encodeURIComponent(routeId)}/pause`, { timeoutMs });
   }
 
-  async resume(routeId: string): Promise<void> {
-    await this.call('POST', `/routes/${encodeURIComponent(routeId)}/resume`);
+  /** Let the held requests go; returns how many were held. */
+  async resume(routeId: string): Promise<number> {
+    const r = await this.call<{ released: number }>('POST', `/routes/${encodeURIComponent(routeId)}/resume`);
+    return r.released;
   }
 
   ping(): Promise<{ pid: number; version: number }> {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SymphonyError, describeError } from '../errors.js';
-import type { DataPlane } from './data-plane.js';
+import type { ControlPlane } from './control-plane.js';
 import { RouteInvalidError } from './errors.js';
 
 /** Largest control request body accepted (a route with many upstreams fits easily). */
@@ -45,7 +45,7 @@ function statusOf(err: unknown): number {
  * GET /ping, GET /config, GET /stats, PUT /routes/:id, DELETE /routes/:id,
  * POST /routes/:id/pause {timeoutMs}, POST /routes/:id/resume, POST /releases/:release/close-long-lived.
  */
-export function createControlServer(plane: DataPlane): Server {
+export function createControlServer(plane: ControlPlane): Server {
   const handle = async (req: IncomingMessage): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? '/', 'http://router');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -53,7 +53,7 @@ export function createControlServer(plane: DataPlane): Server {
     const [head, name, action] = parts;
     if (method === 'GET' && head === 'ping') return [200, { pid: process.pid, version: plane.getConfig().version }];
     if (method === 'GET' && head === 'config') return [200, plane.getConfig()];
-    if (method === 'GET' && head === 'stats') return [200, plane.snapshotStats()];
+    if (method === 'GET' && head === 'stats') return [200, await plane.snapshotStats()];
     if (head === 'routes' && name !== undefined) {
       if (method === 'PUT' && action === undefined) {
         const body = await readJson(req);
@@ -71,13 +71,13 @@ export function createControlServer(plane: DataPlane): Server {
         const body = await readJson(req);
         const timeoutMs = typeof body === 'object' && body !== null && 'timeoutMs' in body ? Number(body.timeoutMs) : NaN;
         if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RouteInvalidError(name, ['pause needs a positive timeoutMs']);
-        plane.pause(name, timeoutMs);
+        await plane.pause(name, timeoutMs);
         return [200, { ok: true }];
       }
-      if (method === 'POST' && action === 'resume') return [200, { ok: true, released: plane.resume(name) }];
+      if (method === 'POST' && action === 'resume') return [200, { ok: true, released: await plane.resume(name) }];
     }
     if (method === 'POST' && head === 'releases' && name !== undefined && action === 'close-long-lived') {
-      return [200, { closed: plane.closeLongLived(name) }];
+      return [200, { closed: await plane.closeLongLived(name) }];
     }
     return [404, { code: 'not_found', error: `no control endpoint ${method} ${url.pathname}`, hint: 'see docs/router.md for the control API' }];
   };

@@ -3,10 +3,12 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createLogger } from '../util/log.js';
 import { RouterClient } from './client.js';
+import { ClusterPlane } from './cluster-plane.js';
+import { ControlPlane } from './control-plane.js';
 import { createControlServer } from './control.js';
-import { DataPlane } from './data-plane.js';
+import { DataPlane, type PlaneLink } from './data-plane.js';
 import { RouterRunningError } from './errors.js';
-import { HEALTH_INTERVAL_MS, startActiveHealth } from './health.js';
+import { HEALTH_INTERVAL_MS } from './health.js';
 import { createRouterMetrics, serveMetrics } from './metrics.js';
 import { ConfigStore } from './store.js';
 
@@ -20,6 +22,18 @@ export interface RouterOptions {
   metricsPort?: number;
   /** Time between active health checks of each upstream; default 1000 ms. */
   healthIntervalMs?: number;
+  /**
+   * Processes that serve traffic. 1 (the default; env SYMPHONY_ROUTER_WORKERS overrides it):
+   * this process. N > 1: N node:cluster workers share the listening sockets; this process
+   * keeps the control API, persistence and metrics, and sums the workers' counters.
+   */
+  workers?: number;
+}
+
+/** Worker count from the option, else SYMPHONY_ROUTER_WORKERS, else 1. */
+export function workerCount(opts: RouterOptions): number {
+  const n = opts.workers ?? Number(process.env.SYMPHONY_ROUTER_WORKERS ?? 1);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 async function removeStaleSocket(socketPath: string): Promise<void> {
@@ -42,9 +56,11 @@ export async function startRouter(opts: RouterOptions): Promise<{ socketPath: st
   await removeStaleSocket(socketPath);
   const log = createLogger('router', join(opts.dir, 'router.log'));
   const store = new ConfigStore(opts.dir);
-  const plane = new DataPlane(store, log);
+  const healthIntervalMs = opts.healthIntervalMs ?? HEALTH_INTERVAL_MS;
+  const workers = workerCount(opts);
+  const link: PlaneLink = workers > 1 ? await ClusterPlane.start(workers, healthIntervalMs, log) : new DataPlane({ healthIntervalMs, shared: false });
+  const plane = new ControlPlane(store, link, log);
   await plane.restore(await store.load());
-  const stopHealth = startActiveHealth(plane.upstreams, opts.healthIntervalMs ?? HEALTH_INTERVAL_MS);
 
   const control = createControlServer(plane);
   await new Promise<void>((resolve, reject) => {
@@ -54,13 +70,12 @@ export async function startRouter(opts: RouterOptions): Promise<{ socketPath: st
   await chmod(socketPath, 0o600);
 
   let metrics: Server | undefined;
-  if (opts.metricsPort !== undefined) metrics = await serveMetrics(createRouterMetrics(plane.stats), opts.metricsPort);
-  log.info({ pid: process.pid, socketPath, version: plane.getConfig().version, metricsPort: opts.metricsPort }, 'router started');
+  if (opts.metricsPort !== undefined) metrics = await serveMetrics(createRouterMetrics(() => plane.counters()), opts.metricsPort);
+  log.info({ pid: process.pid, socketPath, version: plane.getConfig().version, metricsPort: opts.metricsPort, workers }, 'router started');
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
-      stopHealth();
       await new Promise<void>((resolve) => {
         control.close(() => resolve());
         control.closeAllConnections();

@@ -11,7 +11,12 @@ const CLIENT_KEEP_ALIVE_MS = 65_000;
 export class Listeners {
   private readonly servers = new Map<number, Server>();
 
-  constructor(private readonly plane: DataPlaneView) {}
+  /** `shared`: in a cluster worker, the listening socket is shared with the other workers. */
+  constructor(private readonly plane: DataPlaneView, private readonly shared = false) {}
+
+  has(port: number): boolean {
+    return this.servers.has(port);
+  }
 
   ports(): number[] {
     return [...this.servers.keys()];
@@ -29,7 +34,7 @@ export class Listeners {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(routeId, port, err.code ?? err.message)));
-      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve());
+      server.listen({ port, host: '127.0.0.1', exclusive: !this.shared }, () => resolve());
     });
     server.removeAllListeners('error');
     server.on('error', () => undefined);

@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS_S, type TrafficStats } from './stats.js';
+import { LATENCY_BUCKETS_S, codeClasses, type CounterSnapshot } from './stats.js';
+
+/** Where the counters come from at scrape time (this process, or merged from the worker processes). */
+export type CounterSource = () => Promise<CounterSnapshot[]>;
 
 type Labels = 'route' | 'release';
 interface HistogramValue {
@@ -14,7 +17,7 @@ interface HistogramValue {
  * time, so the request path never touches prom-client's label hashing.
  */
 class ReleaseLatencyHistogram extends Histogram<Labels> {
-  constructor(private readonly stats: TrafficStats, registry: Registry) {
+  constructor(private readonly source: CounterSource, registry: Registry) {
     super({
       name: 'symphony_router_request_duration_seconds',
       help: 'Time from request received to response finished, by route and release',
@@ -24,10 +27,10 @@ class ReleaseLatencyHistogram extends Histogram<Labels> {
     });
   }
 
-  snapshot(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: HistogramValue[] } {
+  async snapshot(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: HistogramValue[] }> {
     const name = 'symphony_router_request_duration_seconds';
     const values: HistogramValue[] = [];
-    for (const c of this.stats.all()) {
+    for (const c of await this.source()) {
       let acc = 0;
       for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
         acc += c.buckets[i];
@@ -41,17 +44,30 @@ class ReleaseLatencyHistogram extends Histogram<Labels> {
   }
 
   /** prom-client's text exposition calls this one when it exists. */
-  async getForPromString(): Promise<ReturnType<ReleaseLatencyHistogram['snapshot']>> {
+  async getForPromString(): Promise<Awaited<ReturnType<ReleaseLatencyHistogram['snapshot']>>> {
     return this.snapshot();
   }
 
   override async get(): Promise<Awaited<ReturnType<Histogram<Labels>['get']>>> {
-    return this.snapshot() as unknown as Awaited<ReturnType<Histogram<Labels>['get']>>;
+    return (await this.snapshot()) as unknown as Awaited<ReturnType<Histogram<Labels>['get']>>;
   }
 }
 
+/** The same snapshot for every metric of one scrape: one read (one round of IPC) per scrape. */
+function oncePerScrape(source: CounterSource): CounterSource {
+  let pending: Promise<CounterSnapshot[]> | null = null;
+  return () => {
+    if (pending === null) {
+      pending = source();
+      setTimeout(() => (pending = null), 50).unref();
+    }
+    return pending;
+  };
+}
+
 /** Prometheus registry over the router's counters. */
-export function createRouterMetrics(stats: TrafficStats): Registry {
+export function createRouterMetrics(read: CounterSource): Registry {
+  const source = oncePerScrape(read);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'symphony_router_' });
   new Counter({
@@ -59,9 +75,9 @@ export function createRouterMetrics(stats: TrafficStats): Registry {
     help: 'Requests by route, release and status class (error = no status, the socket failed)',
     labelNames: ['route', 'release', 'code'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const c of stats.all()) for (const [code, n] of c.classes()) this.inc({ route: c.route, release: c.release, code }, n);
+      for (const c of await source()) for (const [code, n] of codeClasses(c)) this.inc({ route: c.route, release: c.release, code }, n);
     },
   });
   new Counter({
@@ -69,9 +85,9 @@ export function createRouterMetrics(stats: TrafficStats): Registry {
     help: 'Responses with status 5xx plus socket errors, by route and release',
     labelNames: ['route', 'release'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      for (const c of stats.all()) this.inc({ route: c.route, release: c.release }, c.errors);
+      for (const c of await source()) this.inc({ route: c.route, release: c.release }, c.errors);
     },
   });
   new Gauge({
@@ -79,8 +95,8 @@ export function createRouterMetrics(stats: TrafficStats): Registry {
     help: 'Requests in flight by route and release',
     labelNames: ['route', 'release'],
     registers: [registry],
-    collect() {
-      for (const c of stats.all()) this.set({ route: c.route, release: c.release }, c.inFlight);
+    async collect() {
+      for (const c of await source()) this.set({ route: c.route, release: c.release }, c.inFlight);
     },
   });
   new Gauge({
@@ -88,11 +104,11 @@ export function createRouterMetrics(stats: TrafficStats): Registry {
     help: 'Open WebSocket tunnels and SSE streams by route and release',
     labelNames: ['route', 'release'],
     registers: [registry],
-    collect() {
-      for (const c of stats.all()) this.set({ route: c.route, release: c.release }, c.longLived);
+    async collect() {
+      for (const c of await source()) this.set({ route: c.route, release: c.release }, c.longLived);
     },
   });
-  new ReleaseLatencyHistogram(stats, registry);
+  new ReleaseLatencyHistogram(source, registry);
   return registry;
 }
 

@@ -16,6 +16,11 @@ export class RoutePauses {
     return this.gates.size;
   }
 
+  /** Ids of the paused routes. */
+  ids(): string[] {
+    return [...this.gates.keys()];
+  }
+
   isPaused(routeId: string): boolean {
     return this.gates.has(routeId);
   }

@@ -9,6 +9,61 @@ const SAMPLES = 4096;
 const CODE_CLASSES = ['error', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 export type CodeClass = (typeof CODE_CLASSES)[number];
 
+/** Counters of one release as plain data; `samples` are the latencies (ms) inside the window. */
+export interface CounterSnapshot {
+  route: string;
+  release: string;
+  inFlight: number;
+  longLived: number;
+  requests: number;
+  errors: number;
+  byClass: number[];
+  buckets: number[];
+  latencySum: number;
+  windowRequests: number;
+  windowErrors: number;
+  samples: number[];
+}
+
+/** Sum the snapshots of the same route and release (one per worker process). */
+export function mergeSnapshots(parts: CounterSnapshot[]): CounterSnapshot[] {
+  const byKey = new Map<string, CounterSnapshot>();
+  for (const p of parts) {
+    const key = `${p.route}\u0000${p.release}`;
+    const into = byKey.get(key);
+    if (!into) {
+      byKey.set(key, { ...p, byClass: [...p.byClass], buckets: [...p.buckets], samples: [...p.samples] });
+      continue;
+    }
+    into.inFlight += p.inFlight;
+    into.longLived += p.longLived;
+    into.requests += p.requests;
+    into.errors += p.errors;
+    into.latencySum += p.latencySum;
+    into.windowRequests += p.windowRequests;
+    into.windowErrors += p.windowErrors;
+    for (let i = 0; i < into.byClass.length; i++) into.byClass[i] += p.byClass[i] ?? 0;
+    for (let i = 0; i < into.buckets.length; i++) into.buckets[i] += p.buckets[i] ?? 0;
+    for (const x of p.samples) into.samples.push(x);
+  }
+  return [...byKey.values()];
+}
+
+/** p50 and p99 of a snapshot's window samples, in ms rounded to the microsecond; null without samples. */
+export function percentiles(c: CounterSnapshot): { p50Ms: number | null; p99Ms: number | null } {
+  if (c.samples.length === 0) return { p50Ms: null, p99Ms: null };
+  const sorted = [...c.samples].sort((a, b) => a - b);
+  const pick = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+  return { p50Ms: pick(0.5), p99Ms: pick(0.99) };
+}
+
+/** Requests by code class label, for metrics. */
+export function codeClasses(c: CounterSnapshot): [CodeClass, number][] {
+  const out: [CodeClass, number][] = [];
+  for (let i = 0; i < CODE_CLASSES.length; i++) if ((c.byClass[i] ?? 0) > 0) out.push([CODE_CLASSES[i], c.byClass[i]]);
+  return out;
+}
+
 /**
  * Counters of one release on one route. The hot path only increments numbers
  * and writes into preallocated arrays; percentiles are computed when asked.
@@ -57,30 +112,33 @@ export class ReleaseCounters {
     if (failed) this.secErr[slot]++;
   }
 
-  /** Requests and errors over the window, and latency percentiles of the samples inside it. */
-  window(): { requests: number; errors: number; p50Ms: number | null; p99Ms: number | null } {
+  /** Plain numbers of this release, for the control API and for merging across worker processes. */
+  snapshot(): CounterSnapshot {
     const now = performance.now();
     this.advance(now);
-    let requests = 0;
-    let errors = 0;
+    let windowRequests = 0;
+    let windowErrors = 0;
     for (let i = 0; i < WINDOW_S; i++) {
-      requests += this.secReq[i];
-      errors += this.secErr[i];
+      windowRequests += this.secReq[i];
+      windowErrors += this.secErr[i];
     }
-    const inside: number[] = [];
+    const samples: number[] = [];
     const since = now - WINDOW_S * 1000;
-    for (let i = 0; i < SAMPLES; i++) if (this.sampleAt[i] > since && this.sampleAt[i] !== 0) inside.push(this.samples[i]);
-    if (inside.length === 0) return { requests, errors, p50Ms: null, p99Ms: null };
-    inside.sort((a, b) => a - b);
-    const pick = (q: number): number => inside[Math.min(inside.length - 1, Math.floor(q * inside.length))];
-    return { requests, errors, p50Ms: round(pick(0.5)), p99Ms: round(pick(0.99)) };
-  }
-
-  /** Requests by code class label, for metrics. */
-  classes(): [CodeClass, number][] {
-    const out: [CodeClass, number][] = [];
-    for (let i = 0; i < CODE_CLASSES.length; i++) if (this.byClass[i] > 0) out.push([CODE_CLASSES[i], this.byClass[i]]);
-    return out;
+    for (let i = 0; i < SAMPLES; i++) if (this.sampleAt[i] > since && this.sampleAt[i] !== 0) samples.push(this.samples[i]);
+    return {
+      route: this.route,
+      release: this.release,
+      inFlight: this.inFlight,
+      longLived: this.longLived,
+      requests: this.requests,
+      errors: this.errors,
+      byClass: [...this.byClass],
+      buckets: [...this.buckets],
+      latencySum: this.latencySum,
+      windowRequests,
+      windowErrors,
+      samples,
+    };
   }
 
   private advance(now: number): number {
@@ -122,6 +180,10 @@ export class TrafficStats {
 
   find(route: string, release: string): ReleaseCounters | undefined {
     return this.byRoute.get(route)?.get(release);
+  }
+
+  snapshot(): CounterSnapshot[] {
+    return this.all().map((c) => c.snapshot());
   }
 
   all(): ReleaseCounters[] {
