@@ -181,7 +181,13 @@ async function main(): Promise<void> {
     } catch (err) {
       // An instance port taken between the agent's check and the instance's listen
       // (ports >= 40000 lie in the kernel's ephemeral range) undoes the apply: retry the round.
-      if (!(err instanceof BenchFailure && err.message.includes('EADDRINUSE')) || retried.length >= ROUNDS) throw err;
+      const collision = err instanceof BenchFailure && err.message.includes('EADDRINUSE');
+      if (!collision || retried.length >= 2 * ROUNDS) {
+        if (out.apply.create.length === 0) throw err;
+        note(`round ${n} failed; reporting the ${out.apply.create.length} round(s) done: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+        break;
+      }
       retried.push(err.message.split('\n').find((l) => l.includes('failed')) ?? 'EADDRINUSE');
       note(`round ${n}: an instance lost its port to another process (EADDRINUSE); the apply was undone, retrying the round`);
       n--;
