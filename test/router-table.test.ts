@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bySpecificity, hashTicket, hostName, matchRoute, pathMatches, pickByWeight, pickUpstream, readCookie, stickyBackend } from '../src/router/table.js';
+import { codeClasses, mergeSnapshots, percentiles, type CounterSnapshot } from '../src/router/stats.js';
 import { parseRoute } from '../src/router/validate.js';
 import { FrameCursor, HeadEnd } from '../src/router/ws-frames.js';
 
@@ -126,5 +127,33 @@ describe('WebSocket frame boundaries', () => {
     expect(head.find(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r'))).toBe(-1);
     expect(head.find(Buffer.from('\nXY'))).toBe(1);
     expect(head.status).toBe(101);
+  });
+});
+
+describe('counters merged across worker processes', () => {
+  const part = (release: string, requests: number, samples: number[]): CounterSnapshot => ({
+    route: 'web',
+    release,
+    inFlight: 1,
+    longLived: 0,
+    requests,
+    errors: 1,
+    byClass: [0, 0, requests - 1, 0, 0, 1],
+    buckets: [requests, 0],
+    latencySum: requests / 1000,
+    windowRequests: requests,
+    windowErrors: 1,
+    samples,
+  });
+
+  it('sums counters of the same route and release and pools their latency samples', () => {
+    const merged = mergeSnapshots([part('blue', 10, [1, 2, 3]), part('green', 4, [9]), part('blue', 6, [4, 5])]);
+    const blue = merged.find((c) => c.release === 'blue');
+    expect(merged).toHaveLength(2);
+    expect(blue).toMatchObject({ inFlight: 2, requests: 16, errors: 2, windowRequests: 16, windowErrors: 2, byClass: [0, 0, 14, 0, 0, 2], buckets: [16, 0] });
+    expect(blue?.samples.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(percentiles(blue as CounterSnapshot)).toEqual({ p50Ms: 3, p99Ms: 5 });
+    expect(codeClasses(blue as CounterSnapshot)).toEqual([['2xx', 14], ['5xx', 2]]);
+    expect(percentiles(part('x', 0, []))).toEqual({ p50Ms: null, p99Ms: null });
   });
 });

@@ -60,17 +60,21 @@ export async function startRouter(opts: RouterOptions): Promise<{ socketPath: st
   const workers = workerCount(opts);
   const link: PlaneLink = workers > 1 ? await ClusterPlane.start(workers, healthIntervalMs, log) : new DataPlane({ healthIntervalMs, shared: false });
   const plane = new ControlPlane(store, link, log);
-  await plane.restore(await store.load());
-
   const control = createControlServer(plane);
-  await new Promise<void>((resolve, reject) => {
-    control.once('error', reject);
-    control.listen(socketPath, () => resolve());
-  });
-  await chmod(socketPath, 0o600);
-
   let metrics: Server | undefined;
-  if (opts.metricsPort !== undefined) metrics = await serveMetrics(createRouterMetrics(() => plane.counters()), opts.metricsPort);
+  try {
+    await plane.restore(await store.load());
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(socketPath, () => resolve());
+    });
+    await chmod(socketPath, 0o600);
+    if (opts.metricsPort !== undefined) metrics = await serveMetrics(createRouterMetrics(() => plane.counters()), opts.metricsPort);
+  } catch (err) {
+    control.close();
+    await plane.close();
+    throw err;
+  }
   log.info({ pid: process.pid, socketPath, version: plane.getConfig().version, metricsPort: opts.metricsPort, workers }, 'router started');
 
   let closed: Promise<void> | undefined;

@@ -94,6 +94,7 @@ export function forwardRequest(req: IncomingMessage): ForwardedRequest {
 }
 
 function connectionTokens(value: string, into: string[] | null): string[] | null {
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return into;
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
     if (name !== 'keep-alive' && name !== 'close' && name !== '') (into ??= []).push(name);
