@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { BackfillError } from './errors.js';
 import type { TableLayout } from './layout.js';
 import { ident, qualified } from './names.js';
-import { runTx, pgCode, type RetryPolicy } from './session.js';
+import { runTx, pgCode, withRetry, type RetryPolicy } from './session.js';
 
 export interface BackfillOptions extends RetryPolicy {
   batchSize: number;
@@ -16,32 +16,7 @@ export interface BackfillOptions extends RetryPolicy {
  */
 export async function backfillTable(client: pg.ClientBase, schema: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
   const t = qualified(schema, table.physical);
-  if (table.primaryKey.length === 1) {
-    const k = ident(table.primaryKey[0]);
-    const type = table.columns.find((c) => c.physical === table.primaryKey[0])?.type ?? 'text';
-    let last: string | null = null;
-    let total = 0;
-    for (;;) {
-      const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
-      const sql = `WITH batch AS (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1),
-        upd AS (UPDATE ${t} AS x SET ${k} = x.${k} FROM batch WHERE x.${k} = batch.${k} RETURNING x.${k})
-        SELECT max(${k})::text AS last, count(*)::int AS n FROM upd`;
-      const params: unknown[] = last === null ? [opts.batchSize] : [opts.batchSize, last];
-      let res: { last: string | null; n: number } = { last: null, n: 0 };
-      try {
-        await runTx(client, opts, `backfill of ${table.physical}`, [], async (c) => {
-          res = (await c.query<{ last: string | null; n: number }>(sql, params)).rows[0];
-        });
-      } catch (err) {
-        if (pgCode(err) === undefined) throw err;
-        await findFailingRow(client, t, k, type, lower, params, opts, table.physical, err as Error);
-        throw err;
-      }
-      if (res.n === 0 || res.last === null) return total;
-      total += res.n;
-      last = res.last;
-    }
-  }
+  if (table.primaryKey.length === 1) return backfillByKey(client, t, table, opts);
   const first = ident(table.columns[0].physical);
   const pages = (await client.query<{ p: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS p`, [t])).rows[0].p;
   const step = Math.max(1, Math.floor(opts.batchSize / 50));
@@ -78,3 +53,40 @@ async function findFailingRow(client: pg.ClientBase, t: string, k: string, type:
   }
   throw new BackfillError(opts.migration, table, '(unknown row)', cause.message);
 }
+
+/**
+ * Walk the one-column primary key in batches. Each batch is a single
+ * autocommit statement (its own transaction): one round trip instead of
+ * BEGIN / SET LOCAL / UPDATE / COMMIT, and row locks held for that statement
+ * only. lock_timeout is set on the session for the whole walk.
+ */
+async function backfillByKey(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
+  const k = ident(table.primaryKey[0]);
+  const type = table.columns.find((c) => c.physical === table.primaryKey[0])?.type ?? 'text';
+  let last: string | null = null;
+  let total = 0;
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(opts.lockTimeoutMs))}`);
+  try {
+    for (;;) {
+      const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
+      const sql = `WITH batch AS (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1),
+        upd AS (UPDATE ${t} AS x SET ${k} = x.${k} FROM batch WHERE x.${k} = batch.${k} RETURNING x.${k})
+        SELECT max(${k})::text AS last, count(*)::int AS n FROM upd`;
+      const params: unknown[] = last === null ? [opts.batchSize] : [opts.batchSize, last];
+      let res: { last: string | null; n: number };
+      try {
+        res = (await withRetry(opts, `backfill of ${table.physical}`, () => client.query<{ last: string | null; n: number }>(sql, params))).rows[0];
+      } catch (err) {
+        if (pgCode(err) === undefined) throw err;
+        await findFailingRow(client, t, k, type, lower, params, opts, table.physical, err as Error);
+        throw err;
+      }
+      if (res.n === 0 || res.last === null) return total;
+      total += res.n;
+      last = res.last;
+    }
+  } finally {
+    await client.query('RESET lock_timeout');
+  }
+}
+
