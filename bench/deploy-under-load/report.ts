@@ -18,8 +18,10 @@ export interface PhaseReport {
   groups: FailureGroup[];
   /** Router counters after the phase (Symphony phases only). */
   router: RouterStats | null;
-  /** Router log and instance log lines, kept when a Symphony phase failed requests. */
+  /** Router log and instance log lines, kept when a Symphony phase failed requests or stopped. */
   evidence: string | null;
+  /** Why the phase stopped before all its releases were done; null when it completed. */
+  error: string | null;
 }
 
 /** A phase that did not run, and why (e.g. a verb that has not landed yet). */
@@ -28,9 +30,9 @@ export interface SkippedPhase {
   reason: string;
 }
 
-export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, evidence: string | null): PhaseReport {
+export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, evidence: string | null, error: string | null): PhaseReport {
   const placed = placeFailures(counts.failures, actions, tailMs);
-  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, evidence: totals(counts).failed > 0 ? evidence : null };
+  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, evidence: totals(counts).failed > 0 || error ? evidence : null, error };
 }
 
 /** The printed table: per phase, requests sent, failed, failure rate, achieved rate. */
@@ -39,17 +41,18 @@ export function table(phases: readonly PhaseReport[]): string {
     const t = totals(p.counts);
     const durations = p.actions.map((a) => (a.endedAt - a.startedAt) / 1000).sort((a, b) => a - b);
     const medianAction = durations.length ? durations[Math.floor((durations.length - 1) / 2)] : null;
-    return [p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, t.wrongAnswer, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
+    return [p.error ? `${p.phase} (stopped)` : p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, t.wrongAnswer, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
   });
   return formatTable(['phase', 'releases', 'sent', 'failed', 'non-2xx', 'socket err', 'wrong answer', 'fail rate', 'req/s', 'versions seen', 'release s (median)'], rows, 2);
 }
 
-/** Lines explaining the failure groups of every phase (of the failures kept), empty when nothing failed. */
+/** Lines explaining stopped phases and the failure groups of every phase (of the failures kept), empty when nothing failed. */
 export function failureLines(phases: readonly PhaseReport[]): string[] {
   return phases.flatMap((p) => {
     const failed = totals(p.counts).failed;
     const kept = p.placed.length;
-    return [...describeGroups(p.phase, p.groups), ...(kept < failed ? [`  ${p.phase}: (placed the first ${kept} of ${failed} failures)`] : [])];
+    const stopped = p.error ? [`  ${p.phase}: stopped after ${p.actions.length} releases: ${p.error.split('\n')[0]}`] : [];
+    return [...stopped, ...describeGroups(p.phase, p.groups), ...(kept < failed ? [`  ${p.phase}: (placed the first ${kept} of ${failed} failures)`] : [])];
   });
 }
 
@@ -60,13 +63,14 @@ export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], sk
     load: shape,
     target: 'zero failed requests (socket errors + non-2xx) in every Symphony phase',
     symphonyFailedRequests: symphonyFailed,
-    targetMet: symphonyFailed === 0 && skipped.length === 0,
+    targetMet: symphonyFailed === 0 && skipped.length === 0 && phases.every((p) => p.error === null),
     skipped,
     phases: phases.map((p) => {
       const t = totals(p.counts);
       return {
         phase: p.phase,
         tool: p.tool,
+        error: p.error,
         releases: p.actions.length,
         sent: t.sent,
         failed: t.failed,

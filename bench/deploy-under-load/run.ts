@@ -35,24 +35,30 @@ let pm2: Pm2Cluster | null = null;
 let plain: PlainProcess | null = null;
 let load: LoadGenerator | null = null;
 
-async function phase(name: string, tool: Tool, port: number, versionPrefix: string, releases: () => Promise<Action[]>): Promise<PhaseReport> {
+/**
+ * Run one phase under load and append its report to `out`. When a release
+ * fails, the phase is still reported (with the error and what was counted up
+ * to then) and the error is rethrown so that the phase group stops.
+ */
+async function phase(out: PhaseReport[], name: string, tool: Tool, port: number, versionPrefix: string, releases: (actions: Action[]) => Promise<void>): Promise<void> {
   note(`${name}: load on port ${port}`);
   await load!.start(name, port, versionPrefix);
-  let actions: Action[];
+  const actions: Action[] = [];
+  let error: unknown = null;
   try {
     await sleep(LEAD_MS);
-    actions = await releases();
-    await sleep(TAIL_MS);
+    await releases(actions);
   } catch (err) {
-    await load!.stop();
-    throw err;
+    error = err;
   }
+  await sleep(TAIL_MS);
   const counts = await load!.stop();
   const router = tool === 'symphony' && stateDir ? await routerStats(stateDir) : null;
-  const report = phaseReport(name, tool, actions, counts, TAIL_MS, router, tool === 'symphony' && stateDir ? evidence(stateDir) : null);
+  const message = error === null ? null : error instanceof Error ? error.message : String(error);
+  out.push(phaseReport(name, tool, actions, counts, TAIL_MS, router, tool === 'symphony' && stateDir ? evidence(stateDir) : null, message));
   const t = totals(counts);
-  note(`${name}: ${t.sent} sent, ${t.failed} failed, ${Math.round(t.rps)} req/s`);
-  return report;
+  note(`${name}: ${t.sent} sent, ${t.failed} failed, ${Math.round(t.rps)} req/s${message ? `; stopped: ${message}` : ''}`);
+  if (error !== null) throw error;
 }
 
 /** The version string the route serves now (what a client sees). */
@@ -101,24 +107,16 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
   await runVerb(dir, 'initial apply', ['apply', '--yes']);
   await liveRelease(dir, REPLICAS);
 
-  out.push(
-    await phase('symphony blue-green', 'symphony', port, 'sym-', async () => {
-      const actions: Action[] = [];
-      for (let i = 1; i <= num('DUL_DEPLOYS', 10); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `blue-green ${i}`));
-      return actions;
-    }),
-  );
+  await phase(out, 'symphony blue-green', 'symphony', port, 'sym-', async (actions) => {
+    for (let i = 1; i <= num('DUL_DEPLOYS', 10); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `blue-green ${i}`));
+  });
 
   writeStack(dir, { routePort: port, replicas: REPLICAS, strategy: 'canary', steps: [10, 50, 100] });
   writeApp(join(dir, APP_DIR), `sym-${n + 1}`);
   if (await canaryLanded(dir)) {
-    out.push(
-      await phase('symphony canary', 'symphony', port, 'sym-', async () => {
-        const actions: Action[] = [];
-        for (let i = 1; i <= num('DUL_CANARIES', 5); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `canary ${i}`));
-        return actions;
-      }),
-    );
+    await phase(out, 'symphony canary', 'symphony', port, 'sym-', async (actions) => {
+      for (let i = 1; i <= num('DUL_CANARIES', 5); i++) actions.push(await deploy(dir, port, `sym-${++n}`, `canary ${i}`));
+    });
   } else {
     skipped.push({ phase: 'symphony canary', reason: 'the planner emits no canary steps for `deploy: { strategy: canary }` in this build' });
   }
@@ -126,20 +124,16 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
   writeApp(join(dir, APP_DIR), `sym-${n}`);
 
   if ((await verbs(dir)).has('rollback')) {
-    out.push(
-      await phase('symphony rollback', 'symphony', port, 'sym-', async () => {
-        const actions: Action[] = [];
-        for (let i = 1; i <= num('DUL_ROLLBACKS', 5); i++) {
-          const before = await served(port);
-          const a = await runVerb(dir, `rollback ${i}`, ['rollback', SERVICE, '--yes']);
-          const after = await served(port);
-          if (after === before) throw new Error(`rollback ${i}: the route still serves ${before}`);
-          note(`  rollback ${i}: ${before} -> ${after} in ${a.endedAt - a.startedAt} ms`);
-          actions.push(a);
-        }
-        return actions;
-      }),
-    );
+    await phase(out, 'symphony rollback', 'symphony', port, 'sym-', async (actions) => {
+      for (let i = 1; i <= num('DUL_ROLLBACKS', 5); i++) {
+        const before = await served(port);
+        const a = await runVerb(dir, `rollback ${i}`, ['rollback', SERVICE, '--yes']);
+        const after = await served(port);
+        if (after === before) throw new Error(`rollback ${i}: the route still serves ${before}`);
+        note(`  rollback ${i}: ${before} -> ${after} in ${a.endedAt - a.startedAt} ms`);
+        actions.push(a);
+      }
+    });
   } else {
     skipped.push({ phase: 'symphony rollback', reason: '`symphony rollback` is not in this build (symphony --help)' });
   }
@@ -149,17 +143,13 @@ async function pm2Phase(dir: string, out: PhaseReport[]): Promise<void> {
   const port = await freePort();
   pm2 = new Pm2Cluster(dir, port, REPLICAS);
   await pm2.start('pm2-0');
-  out.push(
-    await phase('pm2 reload (cluster, 2)', 'pm2', port, 'pm2-', async () => {
-      const actions: Action[] = [];
-      for (let i = 1; i <= num('DUL_RELOADS', 3); i++) {
-        actions.push(await pm2!.reload(`pm2-${i}`, `pm2 reload ${i}`));
-        const seen = await served(port);
-        if (seen !== `pm2-${i}`) throw new Error(`pm2 reload ${i}: the app serves ${seen}, expected pm2-${i}`);
-      }
-      return actions;
-    }),
-  );
+  await phase(out, 'pm2 reload (cluster, 2)', 'pm2', port, 'pm2-', async (actions) => {
+    for (let i = 1; i <= num('DUL_RELOADS', 3); i++) {
+      actions.push(await pm2!.reload(`pm2-${i}`, `pm2 reload ${i}`));
+      const seen = await served(port);
+      if (seen !== `pm2-${i}`) throw new Error(`pm2 reload ${i}: the app serves ${seen}, expected pm2-${i}`);
+    }
+  });
   await pm2.kill();
   pm2 = null;
 }
@@ -168,13 +158,9 @@ async function plainPhase(dir: string, out: PhaseReport[]): Promise<void> {
   const port = await freePort();
   plain = new PlainProcess(dir, port);
   await plain.start('plain-0');
-  out.push(
-    await phase('plain stop/start', 'stop-start', port, 'plain-', async () => {
-      const actions: Action[] = [];
-      for (let i = 1; i <= num('DUL_RESTARTS', 3); i++) actions.push(await plain!.restart(`plain-${i}`, `restart ${i}`));
-      return actions;
-    }),
-  );
+  await phase(out, 'plain stop/start', 'stop-start', port, 'plain-', async (actions) => {
+    for (let i = 1; i <= num('DUL_RESTARTS', 3); i++) actions.push(await plain!.restart(`plain-${i}`, `restart ${i}`));
+  });
   await plain.stop();
   plain = null;
 }

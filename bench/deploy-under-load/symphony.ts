@@ -126,13 +126,17 @@ export async function status(dir: string): Promise<EnvStatus> {
   return JSON.parse(mustSucceed('symphony status', await symphony(['status', '--json'], { cwd: dir })).stdout) as EnvStatus;
 }
 
-/** The live release of the bench service, checking that all its replicas are alive on it. */
+/** The live release of the bench service, checking that all its replicas are alive on it (logs of the others in the error). */
 export async function liveRelease(dir: string, replicas: number): Promise<string> {
   const s = await status(dir);
   const svc = s.services.find((x) => x.name === SERVICE);
   if (!svc?.release) throw new SymphonyCommandError(`symphony status shows no live release of ${SERVICE}`);
-  const alive = svc.instances.filter((i) => i.alive && i.release === svc.release).length;
-  if (alive !== replicas) throw new SymphonyCommandError(`${SERVICE} release ${svc.release} has ${alive} live instances, expected ${replicas}`);
+  const mine = svc.instances.filter((i) => i.release === svc.release);
+  const alive = mine.filter((i) => i.alive).length;
+  if (alive !== replicas) {
+    const detail = mine.map((i) => `${i.id} pid ${i.pid} port ${i.port} status ${i.status} alive ${i.alive} restarts ${i.restarts} last exit ${i.lastExit}`).join('; ');
+    throw new SymphonyCommandError(`${SERVICE} release ${svc.release} has ${alive} live instances, expected ${replicas}: ${detail}${instanceLogs(mine.map((i) => `instance ${i.id}`).join(' '), join(dir, '.symphony'))}`);
+  }
   return svc.release;
 }
 
