@@ -64,8 +64,9 @@ export function groupFailures(placed: readonly PlacedFailure[]): FailureGroup[] 
 
 /** Human lines for the groups, printed under the table when a phase failed requests. */
 export function describeGroups(phase: string, groups: readonly FailureGroup[]): string[] {
+  const at = (x: string | null): string => (x === null ? 'outside every release' : /^(before|after) /.test(x) ? x : `during ${x}`);
   return groups.map((g) => {
-    const where = g.stepAtSend === g.stepAtFailure ? `during ${g.stepAtSend}` : `sent during ${g.stepAtSend}, failed during ${g.stepAtFailure}`;
+    const where = g.stepAtSend === g.stepAtFailure ? at(g.stepAtSend) : `sent ${at(g.stepAtSend)}, failed ${at(g.stepAtFailure)}`;
     const sw = g.msFromSwitch ? `, ${g.msFromSwitch.min}..${g.msFromSwitch.max} ms from the switch` : '';
     return `  ${phase}: ${g.count} x ${g.what} (${g.cls}) ${where}${sw}`;
   });

@@ -32,7 +32,7 @@ export interface SkippedPhase {
 
 export function phaseReport(phase: string, tool: Tool, actions: Action[], counts: PhaseCounts, tailMs: number, router: RouterStats | null, evidence: string | null, error: string | null): PhaseReport {
   const placed = placeFailures(counts.failures, actions, tailMs);
-  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, evidence: totals(counts).failed > 0 || error ? evidence : null, error };
+  return { phase, tool, actions, counts, placed, groups: groupFailures(placed), router, evidence: totals(counts).failed > 0 || error || actions.some((a) => a.error) ? evidence : null, error };
 }
 
 /** The printed table: per phase, requests sent, failed, failure rate, achieved rate. */
@@ -41,7 +41,8 @@ export function table(phases: readonly PhaseReport[]): string {
     const t = totals(p.counts);
     const durations = p.actions.map((a) => (a.endedAt - a.startedAt) / 1000).sort((a, b) => a - b);
     const medianAction = durations.length ? durations[Math.floor((durations.length - 1) / 2)] : null;
-    return [p.error ? `${p.phase} (stopped)` : p.phase, p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, t.wrongAnswer, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
+    const failedReleases = p.actions.filter((a) => a.error).length;
+    return [p.error ? `${p.phase} (stopped)` : p.phase, failedReleases ? `${p.actions.length} (${failedReleases} failed)` : p.actions.length, t.sent, t.failed, t.non2xx, t.socketErrors, t.wrongAnswer, `${((100 * t.failed) / Math.max(1, t.sent)).toFixed(3)}%`, Math.round(t.rps), Object.keys(p.counts.versions).length, medianAction];
   });
   return formatTable(['phase', 'releases', 'sent', 'failed', 'non-2xx', 'socket err', 'wrong answer', 'fail rate', 'req/s', 'versions seen', 'release s (median)'], rows, 2);
 }
@@ -52,7 +53,8 @@ export function failureLines(phases: readonly PhaseReport[]): string[] {
     const failed = totals(p.counts).failed;
     const kept = p.placed.length;
     const stopped = p.error ? [`  ${p.phase}: stopped after ${p.actions.length} releases: ${p.error.split('\n')[0]}`] : [];
-    return [...stopped, ...describeGroups(p.phase, p.groups), ...(kept < failed ? [`  ${p.phase}: (placed the first ${kept} of ${failed} failures)`] : [])];
+    const failedReleases = p.actions.filter((a) => a.error).map((a) => `  ${p.phase}: ${a.label} failed (old release kept serving): ${a.error!.split('\n')[0].slice(0, 300)}`);
+    return [...stopped, ...failedReleases, ...describeGroups(p.phase, p.groups), ...(kept < failed ? [`  ${p.phase}: (placed the first ${kept} of ${failed} failures)`] : [])];
   });
 }
 
@@ -63,6 +65,7 @@ export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], sk
     load: shape,
     target: 'zero failed requests (socket errors + non-2xx) in every Symphony phase',
     symphonyFailedRequests: symphonyFailed,
+    failedReleases: phases.flatMap((p) => p.actions.filter((a) => a.error).map((a) => ({ phase: p.phase, release: a.label, error: a.error }))),
     targetMet: symphonyFailed === 0 && skipped.length === 0 && phases.every((p) => p.error === null),
     skipped,
     phases: phases.map((p) => {
@@ -86,6 +89,7 @@ export function jsonResults(shape: LoadShape, phases: readonly PhaseReport[], sk
         releaseSeconds: p.actions.map((a) => round((a.endedAt - a.startedAt) / 1000, 2)),
         actions: p.actions.map((a) => ({
           label: a.label,
+          error: a.error ?? null,
           operation: a.operation,
           startedAt: new Date(a.startedAt).toISOString(),
           ms: a.endedAt - a.startedAt,

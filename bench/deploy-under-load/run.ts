@@ -9,7 +9,7 @@ import { get, writeApp } from './app.js';
 import { LoadGenerator, totals, type LoadShape } from './load-client.js';
 import { Pm2Cluster, PlainProcess } from './peers.js';
 import { failureLines, jsonResults, phaseReport, table, type PhaseReport, type SkippedPhase, type Tool } from './report.js';
-import { APP_DIR, liveRelease, evidence, routerStats, runVerb, SERVICE, verbs, writeStack, type Action } from './symphony.js';
+import { APP_DIR, evidence, liveRelease, routerStats, runVerb, SERVICE, SymphonyCommandError, verbs, writeStack, type Action } from './symphony.js';
 
 /**
  * Deploy-under-load bench (issue 3): one load generator process keeps paced
@@ -77,11 +77,28 @@ async function guarded(name: string, skipped: SkippedPhase[], body: () => Promis
   }
 }
 
-/** A release of the Symphony app: new files, `apply`, then the route must serve the new version on a new release. */
+/**
+ * A release of the Symphony app: new files, `apply`, then the route must
+ * serve the new version on a new release. A failed apply is recorded (the old
+ * release must still serve) and the phase goes on: it is a finding, and the
+ * traffic through it still counts.
+ */
 async function deploy(dir: string, port: number, version: string, label: string): Promise<Action> {
   const before = await liveRelease(dir, REPLICAS);
+  const servedBefore = await served(port);
   writeApp(join(dir, APP_DIR), version);
-  const action = await runVerb(dir, label, ['apply', '--yes']);
+  const startedAt = Date.now();
+  let action: Action;
+  try {
+    action = await runVerb(dir, label, ['apply', '--yes']);
+  } catch (err) {
+    if (!(err instanceof SymphonyCommandError)) throw err;
+    const still = await liveRelease(dir, REPLICAS);
+    const seen = await served(port);
+    if (still !== before || seen !== servedBefore) throw new Error(`${label}: apply failed and left ${still} serving ${seen} (was ${before} serving ${servedBefore}): ${err.message}`);
+    note(`  ${label}: apply FAILED, ${before} kept serving ${seen}: ${err.message.split('\n')[0]}`);
+    return { label, startedAt, endedAt: Date.now(), operation: null, steps: [], error: err.message };
+  }
   const after = await liveRelease(dir, REPLICAS);
   if (after === before) throw new Error(`${label}: apply left ${SERVICE} on release ${before}; the files change was not a replace`);
   const seen = await served(port);

@@ -57,6 +57,8 @@ export interface Action {
   endedAt: number;
   operation: string | null;
   steps: TimedStep[];
+  /** Set when the release itself failed (the command exited non-zero); traffic is still counted. */
+  error?: string;
 }
 
 export class SymphonyCommandError extends Error {}
