@@ -15,6 +15,7 @@ export interface EngineOptions {
   baseSchema?: string;
   /** Prefix of version schemas (default: the base schema), e.g. the stack name. */
   schemaPrefix?: string;
+  /** Rows per backfill batch (default 4000: on a loaded 2-core machine ~100 ms a batch, see bench/migrate). */
   batchSize?: number;
   lockTimeoutMs?: number;
   retries?: number;
@@ -67,7 +68,7 @@ export class MigrationEngine {
     this.pool = typeof connection === 'string' ? new pg.Pool({ connectionString: connection, max: 2 }) : connection;
     this.base = opts.baseSchema ?? 'public';
     this.prefix = opts.schemaPrefix ?? this.base;
-    this.batchSize = opts.batchSize ?? 1000;
+    this.batchSize = opts.batchSize ?? 4000;
     this.policy = { lockTimeoutMs: opts.lockTimeoutMs ?? 500, retries: opts.retries ?? 8, backoffMs: opts.backoffMs ?? 50 };
   }
 
