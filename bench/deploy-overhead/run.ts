@@ -6,7 +6,7 @@ import { freePort } from '../../src/util/ports.js';
 import { cleanup } from '../../test/helpers/cli.js';
 import { formatTable, machineInfo, note, ROOT, writeResult } from '../lib/report.js';
 import { round, rounded, summarize } from '../lib/stats.js';
-import { startDirect, stopDirect, waitHealthy, writeApp } from '../deploy-under-load/app.js';
+import { get, startDirect, stopDirect, waitHealthy, writeApp } from '../deploy-under-load/app.js';
 import { APP_DIR, liveRelease, runVerb, SERVICE, status, verbs, writeStack, type Action } from '../deploy-under-load/symphony.js';
 import { failedPolls, timeTo100, VersionPoller } from './poller.js';
 
@@ -127,15 +127,15 @@ async function deploys(dir: string, port: number, poller: VersionPoller, prefix:
   return out;
 }
 
-async function rollbacks(dir: string, poller: VersionPoller): Promise<Array<{ to: string; to100Ms: number; commandMs: number; failedPolls: number }>> {
+async function rollbacks(dir: string, port: number, poller: VersionPoller): Promise<Array<{ to: string; to100Ms: number; commandMs: number; failedPolls: number }>> {
   const out = [];
   for (let i = 1; i <= ROLLBACKS; i++) {
-    writeApp(join(dir, APP_DIR), `rb-${i}-new`);
-    await runVerb(dir, `deploy rb-${i}-new`, ['apply', '--yes']);
-    const { action, to100Ms, failed } = await timed(poller, dir, `rb-${i - 1}-new`, `rollback ${i}`, ['rollback', SERVICE, '--yes']);
-    note(`  rollback ${i}: 100% on rb-${i - 1}-new after ${to100Ms} ms`);
-    out.push({ to: `rb-${i - 1}-new`, to100Ms, commandMs: action.endedAt - action.startedAt, failedPolls: failed });
-    writeApp(join(dir, APP_DIR), `rb-${i}-new`);
+    const previous = (await get(port, '/', 15_000)).body.trim();
+    writeApp(join(dir, APP_DIR), `rb-${i}`);
+    await runVerb(dir, `deploy rb-${i}`, ['apply', '--yes']);
+    const { action, to100Ms, failed } = await timed(poller, dir, previous, `rollback ${i}`, ['rollback', SERVICE]);
+    note(`  rollback ${i}: rb-${i} -> ${previous}: 100% after ${to100Ms} ms`);
+    out.push({ to: previous, to100Ms, commandMs: action.endedAt - action.startedAt, failedPolls: failed });
   }
   return out;
 }
@@ -159,9 +159,7 @@ async function main(): Promise<void> {
       results[c.name] = await deploys(dir, port, poller, `c${n}`);
     }
     if ((await verbs(dir)).has('rollback')) {
-      writeApp(join(dir, APP_DIR), 'rb-0-new');
-      await runVerb(dir, 'setup', ['apply', '--yes']);
-      rb = await rollbacks(dir, poller);
+      rb = await rollbacks(dir, port, poller);
     }
   } finally {
     await poller.stop();

@@ -144,7 +144,7 @@ async function symphonyPhases(dir: string, out: PhaseReport[], skipped: SkippedP
     await phase(out, 'symphony rollback', 'symphony', port, 'sym-', async (actions) => {
       for (let i = 1; i <= num('DUL_ROLLBACKS', 5); i++) {
         const before = await served(port);
-        const a = await runVerb(dir, `rollback ${i}`, ['rollback', SERVICE, '--yes']);
+        const a = await runVerb(dir, `rollback ${i}`, ['rollback', SERVICE]);
         const after = await served(port);
         if (after === before) throw new Error(`rollback ${i}: the route still serves ${before}`);
         note(`  rollback ${i}: ${before} -> ${after} in ${a.endedAt - a.startedAt} ms`);
