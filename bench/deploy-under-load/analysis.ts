@@ -32,7 +32,10 @@ function stepAt(a: Action, t: number): string | null {
 /** Place each failure against the action whose window (plus `tailMs` after it) holds it. */
 export function placeFailures(failures: readonly FailedRequest[], actions: readonly Action[], tailMs: number): PlacedFailure[] {
   return failures.map((f) => {
-    const a = actions.find((x) => f.at >= x.startedAt && f.at <= x.endedAt + tailMs) ?? actions.find((x) => f.sentAt >= x.startedAt && f.sentAt <= x.endedAt + tailMs);
+    const a =
+      actions.find((x) => f.at >= x.startedAt && f.at <= x.endedAt) ??
+      actions.find((x) => f.sentAt >= x.startedAt && f.sentAt <= x.endedAt) ??
+      [...actions].reverse().find((x) => f.at > x.endedAt && f.at <= x.endedAt + tailMs);
     if (!a) return { ...f, action: null, stepAtSend: null, stepAtFailure: null, msFromSwitch: null };
     const sw = a.steps.find((s) => /(^|:)switch$|traffic|weight/.test(s.name) && s.endedAt !== null);
     return {

@@ -15,15 +15,16 @@ export interface StackOptions {
   routePort: number;
   replicas: number;
   strategy: 'blue-green' | 'canary';
-  /** Canary traffic percentages (only with strategy canary). */
+  /** Canary traffic percentages and the pause at each (only with strategy canary; default 2s, so the split is held under load). */
   steps?: number[];
+  pause?: string;
   /** `health.interval` (e.g. 100ms); omitted: Symphony's default. */
   healthInterval?: string;
 }
 
 /** Write symphony.yaml for the bench app into `dir`. */
 export function writeStack(dir: string, o: StackOptions): string {
-  const deploy = o.strategy === 'canary' ? `{ strategy: canary, steps: [${(o.steps ?? [10, 50, 100]).join(', ')}] }` : '{ strategy: blue-green, drain: 10s }';
+  const deploy = o.strategy === 'canary' ? `{ strategy: canary, steps: [${(o.steps ?? [10, 50, 100]).join(', ')}], pause: ${o.pause ?? '2s'} }` : '{ strategy: blue-green, drain: 10s }';
   const file = join(dir, 'symphony.yaml');
   writeFileSync(
     file,
