@@ -32,9 +32,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const samples: number[] = [];
   const proxyBefore = o.proxyPid === undefined ? NaN : await cpuSeconds(o.proxyPid);
   const backendBefore = await cpuSeconds(o.backendPid);
-  const tracker = autocannon({ url: `http://127.0.0.1:${o.port}/`, connections: o.connections, duration: o.seconds, overallRate: o.overallRate });
-  tracker.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
-  const result = await tracker;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const opts = { url: `http://127.0.0.1:${o.port}/`, connections: o.connections, duration: o.seconds, overallRate: o.overallRate };
+    const tracker = autocannon(opts, (err: Error | null, r: autocannon.Result) => (err ? reject(err) : resolve(r)));
+    tracker.on('response', (_client, _status, _bytes, ms) => samples.push(ms));
+  });
   const proxyAfter = o.proxyPid === undefined ? NaN : await cpuSeconds(o.proxyPid);
   const backendAfter = await cpuSeconds(o.backendPid);
   samples.sort((a, b) => a - b);
