@@ -64,7 +64,7 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   mkdirSync(join(state, 'volumes', 'default'), { recursive: true, mode: 0o711 });
   for (const d of [state, join(state, 'volumes'), join(state, 'volumes', 'default')]) chmodSync(d, 0o711);
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
+  const r = await symphony(['apply', '--yes', '--target', 'db'], { cwd: dir });
   expect(r.code, r.stderr + r.stdout).toBe(0);
   const store = new StateStore(state);
   password = new SecretVault(store).get('default', 'db.password');
@@ -148,13 +148,15 @@ describe('symphony migrate against a postgres service applied by the CLI', () =>
     expect(json(r)).toMatchObject({ code: 'migration', error: 'nothing to complete: no migration is in flight on this database', hint: 'see symphony migrate status' });
   });
 
-  it('without --service refuses to guess between two postgres services; an unknown service is named', async () => {
+  it('without --service refuses to guess between two postgres services; unknown, stopped and directory-less services are named', async () => {
     const r = await cli(['migrate', 'status', '--json']);
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ code: 'migrate_target', error: expect.stringContaining('2 postgres services (db, other)'), hint: 'say which one: symphony migrate <command> --service db' });
     const unknown = await cli(['migrate', 'status', '-s', 'nope', '--json']);
     expect(json(unknown)).toMatchObject({ code: 'migrate_target', error: expect.stringContaining('no service named nope') });
-    const noDir = await cli(['migrate', 'start', '-s', 'other']);
+    const notRunning = await cli(['migrate', 'status', '-s', 'other', '--json']);
+    expect(json(notRunning)).toMatchObject({ code: 'migrate_target', error: expect.stringContaining('postgres service other is not running in environment default'), hint: 'start it first: symphony apply' });
+    const noDir = await cli(['migrate', 'lint', '-s', 'other']);
     expect(noDir.code).toBe(1);
     expect(noDir.stderr).toContain('service other has no migrations directory');
   });

@@ -14,6 +14,8 @@ export interface ApproachResult {
   perMigration: Record<string, WindowStats & { rowsPerSec: number | null }>;
   /** Rows backfilled (or rewritten) per second over the phases that touched rows. */
   rowsPerSec: number | null;
+  /** The slowest writer transaction during the migrations, and the phase it was sent in. */
+  worst: { latencyMs: number; migration: string; phase: string; msIntoPhase: number } | null;
   final: { rows: number; columns: Record<string, string>; nullTiers: number };
 }
 
@@ -55,6 +57,9 @@ export function report(command: string, machine: MachineInfo, settings: Record<s
     for (const [k, c] of Object.entries(checks)) lines.push(`${c.ok ? 'met   ' : 'MISSED'} ${k}: measured ${c.measured}, target ${k === 'backfillRowsPerSec' ? '>=' : '<='} ${c.target}`);
   }
   const ratios = ours && naive ? { stall: ratio(naive.during.stallMs, ours.during.stallMs), max: ratio(naive.during.max, ours.during.max), p99: ratio(naive.during.p99, ours.during.p99) } : null;
+  for (const r of results) {
+    if (r.worst) lines.push(`${r.approach}: slowest writer tx ${round(r.worst.latencyMs)} ms, sent ${round(r.worst.msIntoPhase, 0)} ms into ${r.worst.migration} ${r.worst.phase}`);
+  }
   if (ratios) lines.push(`naive / symphony: writer stall ${ratios.stall}x, max latency ${ratios.max}x, p99 ${ratios.p99}x`);
   const path = writeResult('migrate', command, machine, {
     settings,

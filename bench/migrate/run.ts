@@ -47,6 +47,15 @@ function perMigration(log: Parameters<typeof windowStats>[0], phases: Phase[]): 
   );
 }
 
+function worstOf(log: Parameters<typeof windowStats>[0], phases: Phase[], from: number, to: number): ApproachResult['worst'] {
+  let worst: (typeof log)[number] | null = null;
+  for (const t of log) if (t.start >= from && t.start <= to && (!worst || t.end - t.start > worst.end - worst.start)) worst = t;
+  if (!worst) return null;
+  const sent = worst.start;
+  const phase = phases.find((p) => sent >= p.from && sent <= p.to) ?? phases.filter((p) => p.from <= sent).pop() ?? phases[0];
+  return { latencyMs: worst.end - worst.start, migration: phase.migration, phase: phase.phase, msIntoPhase: sent - phase.from };
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo();
   const migrations = loadMigrations(join(ROOT, 'bench/migrate/migrations'));
@@ -83,6 +92,7 @@ async function main(): Promise<void> {
         during: windowStats(writer.log, from, to),
         perMigration: perMigration(writer.log, phases),
         rowsPerSec: rowRate(phases),
+        worst: worstOf(writer.log, phases, from, to),
         final: await verify(admin, schema),
       };
       note(`${approach}: ${Math.round(to - from)} ms, writer p99 ${result.during.p99.toFixed(1)} ms, max ${result.during.max.toFixed(1)} ms, failed ${result.during.failed}`);
