@@ -96,6 +96,19 @@ describe('router: routing and forwarding', () => {
     expect(stats.routes.find((r) => r.id === 'retry')?.releases[0].errors).toBe(0);
   });
 
+  it('retries a refused connection with the request body intact (nothing was read from it)', async () => {
+    const port = await freePort();
+    const dead = { port: await freePort() };
+    await h.client.setRoute(route('retry-body', port, [backend('blue', 100, [dead, blue])]));
+    const body = 'y'.repeat(100_000);
+    const a = await get(port, '/echo', { 'content-type': 'text/plain' }, 'POST', body);
+    expect(a.status).toBe(200);
+    expect(a.body).toBe(body);
+    const deadState = (await h.client.stats()).upstreams.find((u) => u.key === `127.0.0.1:${dead.port}`);
+    expect(deadState?.healthy).toBe(false);
+    expect(deadState?.lastError).toMatch(/ECONNREFUSED/);
+  });
+
   it('answers 502 with a clear body when every upstream is down', async () => {
     const port = await freePort();
     const deadA = { port: await freePort() };

@@ -12,7 +12,9 @@ import { median, spawnTs, waitPort, waitRouter } from './processes.js';
  * Router bench: the same backend reached (a) directly, (b) through HAProxy 2.6,
  * (c) through Symphony's router with 1 and with 2 worker processes; same autocannon
  * load (this process; every proxy is its own process), same run, alternating order
- * each round. Medians of the rounds, ratios to HAProxy, CPU per request of each proxy.
+ * each round. Medians of the rounds, ratios to HAProxy, CPU per request of each proxy;
+ * latency at half of HAProxy's max rate, and at half of the slowest router's max rate
+ * (where no target is saturated).
  *
  *   node --import tsx bench/router/run.ts
  *
@@ -84,12 +86,18 @@ async function main(): Promise<void> {
     const max = await alternate(targets, backendPid, undefined, 'max ');
     const halfRate = Math.round(median((max.get('haproxy') ?? []).map((r) => r.rps)) / 2);
     const half = await alternate(targets, backendPid, halfRate, 'half');
+    const routerRps = Math.min(...targets.filter((t) => t.name.startsWith('symphony')).map((t) => median((max.get(t.name) ?? []).map((r) => r.rps))));
+    const lowRate = Math.round(routerRps / 2);
+    const low = await alternate(targets, backendPid, lowRate, 'low ');
+    const directLowP50 = median((low.get('direct') ?? []).map((r) => r.p50));
 
     const haproxyRps = median((max.get('haproxy') ?? []).map((r) => r.rps));
     const directP50 = median((half.get('direct') ?? []).map((r) => r.p50));
     const summary = targets.map((t) => {
       const m = max.get(t.name) ?? [];
       const h = half.get(t.name) ?? [];
+      const l = low.get(t.name) ?? [];
+      const lowP50 = median(l.map((r) => r.p50));
       const rps = median(m.map((r) => r.rps));
       const p50 = median(h.map((r) => r.p50));
       return {
@@ -101,8 +109,10 @@ async function main(): Promise<void> {
         p50Ms: fixed(p50, 3),
         p99Ms: fixed(median(h.map((r) => r.p99)), 3),
         addedP50Ms: fixed(p50 - directP50, 3),
-        failures: [...m, ...h].reduce((n, r) => n + r.failures, 0),
-        rounds: { maxRps: m.map((r) => Math.round(r.rps)), proxyCpuUs: m.map((r) => fixed(r.proxyCpuUs, 1)), p50Ms: h.map((r) => fixed(r.p50, 3)) },
+        lowRateP50Ms: fixed(lowP50, 3),
+        lowRateAddedP50Ms: fixed(lowP50 - directLowP50, 3),
+        failures: [...m, ...h, ...l].reduce((n, r) => n + r.failures, 0),
+        rounds: { maxRps: m.map((r) => Math.round(r.rps)), proxyCpuUs: m.map((r) => fixed(r.proxyCpuUs, 1)), p50Ms: h.map((r) => fixed(r.p50, 3)), lowRateP50Ms: l.map((r) => fixed(r.p50, 3)) },
       };
     });
     const haproxyCpu = summary.find((s) => s.target === 'haproxy')?.proxyCpuUsPerRequest ?? NaN;
@@ -110,16 +120,16 @@ async function main(): Promise<void> {
       bench: 'router',
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version, loadAverage: { atStart: loadAtStart.map((x) => fixed(x, 2)), atEnd: loadavg().map((x) => fixed(x, 2)) } },
-      load: { tool: 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, halfRate },
+      load: { tool: 'autocannon', connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, halfRate, lowRate },
       targets: summary,
     };
-    console.log(`\nrouter bench: ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians; latency at ${halfRate} req/s (half of HAProxy's max)`);
+    console.log(`\nrouter bench: ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians; latency at ${halfRate} req/s (half of HAProxy's max) and at ${lowRate} req/s (half of the slowest router's max)`);
     console.log(`load average at start ${loadAtStart.map((x) => x.toFixed(1)).join(' ')}, at end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (${cpus().length} cpus)\n`);
-    console.log('target           max req/s  x haproxy  cpu us/req  x haproxy cpu   p50 ms  added p50   p99 ms  failures');
+    console.log('target           max req/s  x haproxy  cpu us/req  x haproxy cpu   p50 ms  added p50   p99 ms  low-rate added p50  failures');
     for (const s of summary) {
       console.log(
         `${s.target.padEnd(16)} ${String(s.maxRps).padStart(9)} ${s.ratioToHaproxy.toFixed(3).padStart(10)} ${s.proxyCpuUsPerRequest.toFixed(1).padStart(11)} ` +
-          `${(s.proxyCpuUsPerRequest / haproxyCpu).toFixed(2).padStart(14)} ${s.p50Ms.toFixed(3).padStart(8)} ${s.addedP50Ms.toFixed(3).padStart(10)} ${s.p99Ms.toFixed(3).padStart(8)} ${String(s.failures).padStart(9)}`,
+          `${(s.proxyCpuUsPerRequest / haproxyCpu).toFixed(2).padStart(14)} ${s.p50Ms.toFixed(3).padStart(8)} ${s.addedP50Ms.toFixed(3).padStart(10)} ${s.p99Ms.toFixed(3).padStart(8)} ${s.lowRateAddedP50Ms.toFixed(3).padStart(19)} ${String(s.failures).padStart(9)}`,
       );
     }
     console.log('\ntargets: throughput >= 0.8 x haproxy; added p50 <= 1 ms at half of haproxy\'s max rate');

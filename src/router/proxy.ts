@@ -48,7 +48,9 @@ function isHopByHop(lowerName: string): boolean {
 
 /**
  * One request through the router: upstream choice, retries, timeout, response streaming,
- * accounting. It is its own undici dispatch handler; at most one attempt is outstanding.
+ * accounting. It is its own undici dispatch handler (the onConnect/onHeaders/onData form,
+ * which undici 7 runs without a wrapping controller or a parsed header object per request);
+ * at most one attempt is outstanding.
  */
 class Exchange implements LongLivedConnection, Dispatcher.DispatchHandler {
   readonly release: string;
