@@ -12,13 +12,14 @@ import { LeaseStore } from '../state/lease.js';
 import { StateStore } from '../state/store.js';
 import { createLogger } from '../util/log.js';
 import { jsonApi } from './http.js';
+import { socketPathOf } from './paths.js';
 import { Operations, type SubmitRequest } from './operations.js';
 import { recover } from './recover.js';
 import { drift, envStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
 import { routerTraffic } from './traffic.js';
 
-export const socketPathOf = (stateDir: string): string => join(resolve(stateDir), 'agent.sock');
+export { socketPathOf };
 
 function socketAnswers(path: string): Promise<boolean> {
   return new Promise((res) => {

@@ -1,5 +1,6 @@
 import type { ExecDeps } from '../apply/context.js';
-import { handleOf, kindCtx, startInstance } from '../apply/instances.js';
+import { handleOf, kindCtx, startInstance, stopInstance } from '../apply/instances.js';
+import { LeaseStore } from '../state/lease.js';
 import { HealthTracker, probeOnce } from '../health/index.js';
 import { getKind } from '../kinds/registry.js';
 import type { ReleaseConfig } from '../plan/types.js';
@@ -43,11 +44,25 @@ export class Supervisor {
           if (i.status === 'running' || i.status === 'crashed') await this.watch(i);
         }
       }
+      await this.expireWarm();
       if (++this.ticks % 30 === 0) rotateLogs(logDirOf(this.deps.stateDir), { maxBytes: 10 * 1024 * 1024, keep: 3 });
     } catch (err) {
       this.deps.log.error({ err: String(err) }, 'supervisor tick failed');
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Stop warm releases whose rollback window has passed (not while an operation holds the environment). */
+  private async expireWarm(): Promise<void> {
+    const leases = new LeaseStore(this.deps.store);
+    for (const rel of this.deps.store.expiredWarm()) {
+      const lease = leases.current(rel.env);
+      if (lease && Date.parse(lease.expiresAt) > Date.now()) continue;
+      const cfg = rel.config as ReleaseConfig;
+      for (const i of this.deps.store.instances(rel.env, { release: rel.id, live: true })) await stopInstance(this.deps, i, cfg.deploy.graceMs);
+      this.deps.store.setReleaseStatus(rel.id, 'retired');
+      this.deps.store.addEvent(rel.env, 'warm-expired', `warm window of ${rel.id} ended; its instances are stopped`, { service: rel.service });
     }
   }
 

@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { TrafficControl } from '../apply/context.js';
 import { SymphonyError } from '../errors.js';
 import { RouterClient } from '../router/client.js';
-import { SOCKET_FILE } from '../router/daemon.js';
+import { routerDirOf } from './paths.js';
 
-const CLI_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../cli/main.ts' : '../cli/main.js', import.meta.url));
+const SOCKET_FILE = 'router.sock';
 
-export const routerDirOf = (stateDir: string): string => join(stateDir, 'router');
+const ROUTER_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../router/main.ts' : '../router/main.js', import.meta.url));
+
 
 /** Start the state dir's router as its own detached process unless one answers already. */
 export async function ensureRouter(stateDir: string): Promise<RouterClient> {
@@ -21,7 +22,7 @@ export async function ensureRouter(stateDir: string): Promise<RouterClient> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const out = openSync(join(dir, 'router.out'), 'a');
   const metrics = process.env.SYMPHONY_ROUTER_METRICS_PORT;
-  const args = [...process.execArgv, CLI_MAIN, 'router', '--dir', dir, ...(metrics ? ['--metrics-port', metrics] : [])];
+  const args = [...process.execArgv, ROUTER_MAIN, dir, ...(metrics ? [metrics] : [])];
   spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] }).unref();
   for (let i = 0; i < 200; i++) {
     await sleep(50);
@@ -43,8 +44,17 @@ export function routerTraffic(stateDir: string): () => Promise<TrafficControl> {
   return async () => {
     const c = await get();
     return {
-      async setBackends(route, backends) {
-        await c.setRoute({ id: route.id, listen: route.listen, host: route.host, pathPrefix: route.path, timeoutMs: route.timeoutMs, backends });
+      async setBackends(route, backends, sticky) {
+        await c.setRoute({ id: route.id, listen: route.listen, host: route.host, pathPrefix: route.path, timeoutMs: route.timeoutMs, sticky: sticky ?? null, backends });
+      },
+      async releaseStats(release) {
+        const rows = (await c.stats()).routes.flatMap((r) => r.releases).filter((r) => r.release === release);
+        const p99s = rows.map((r) => r.p99Ms).filter((p): p is number => p !== null);
+        return {
+          requests: rows.reduce((n, r) => n + r.windowRequests, 0),
+          errors: rows.reduce((n, r) => n + r.windowErrors, 0),
+          p99Ms: p99s.length ? Math.max(...p99s) : null,
+        };
       },
       async removeRoutesOf(env, service) {
         const cfg = await c.getConfig();

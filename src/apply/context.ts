@@ -14,7 +14,9 @@ export interface Upstream {
 /** How the executor moves traffic. Implemented over the router's control API. */
 export interface TrafficControl {
   /** Point a route at one release (weight 100), or split it between several. Atomic. */
-  setBackends(route: PlanRoute, backends: Array<{ release: string; weight: number; upstreams: Upstream[] }>): Promise<void>;
+  setBackends(route: PlanRoute, backends: Array<{ release: string; weight: number; upstreams: Upstream[] }>, sticky?: 'cookie' | 'hash' | null): Promise<void>;
+  /** What the router measured for a release over its recent window. */
+  releaseStats(release: string): Promise<{ requests: number; errors: number; p99Ms: number | null }>;
   removeRoutesOf(env: string, service: string): Promise<void>;
   /** Requests in flight on a release (0 when the router has none). */
   inFlight(release: string): Promise<number>;

@@ -8,8 +8,9 @@ import type { InstanceRecord } from '../state/types.js';
 import { firstFreePort } from '../util/ports.js';
 import { logDirOf, type ExecDeps } from './context.js';
 
-/** First port handed to app instances (each replica gets its own). */
-export const INSTANCE_PORT_BASE = 40000;
+/** App instances get ports in [24000, 32000): below the kernel's ephemeral range (32768+), above the stable ports (21000+). */
+export const INSTANCE_PORT_BASE = 24000;
+export const INSTANCE_PORT_SPAN = 8000;
 
 export const instanceId = (release: string, ordinal: string): string => `${release}-${ordinal}`;
 
@@ -47,7 +48,9 @@ export async function startInstance(deps: ExecDeps, env: string, release: string
   let port = draft.port ?? existing?.port ?? null;
   if (port === null && draft.port === undefined) {
     const taken = new Set(store.db.prepare(`SELECT port FROM instances WHERE port IS NOT NULL AND status != 'stopped'`).pluck().all() as number[]);
-    port = await firstFreePort(INSTANCE_PORT_BASE, taken);
+    // A random starting point keeps agents of different state dirs from racing for the same port.
+    const from = INSTANCE_PORT_BASE + Math.floor(Math.random() * (INSTANCE_PORT_SPAN - 1000));
+    port = await firstFreePort(from, taken, INSTANCE_PORT_BASE + INSTANCE_PORT_SPAN - 1);
   }
   const service = release.slice(0, release.lastIndexOf('-'));
   store.putInstance({ id, env, service, release, ordinal, pid: null, startTime: null, port, status: 'starting' });

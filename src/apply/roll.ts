@@ -5,7 +5,7 @@ import type { InstanceSpec } from '../runtime/types.js';
 import { rollCluster } from '../strategies/cluster-rolling/index.js';
 import { logDirOf } from './context.js';
 import { handleOf, instanceId, isRunning, kindCtx } from './instances.js';
-import { releaseConfig, type StepRun } from './verbs.js';
+import { releaseConfig, type StepRun } from './step-run.js';
 
 /**
  * Cluster-rolling replacement: one member at a time, followers first, leader

@@ -75,11 +75,12 @@ export async function runOperation(deps: ExecDeps, op: OperationRecord, leaseId:
 
 /** Undo done steps, newest first, for every service that has not passed its point of no return. */
 async function compensate(deps: ExecDeps, op: OperationRecord, plan: Plan, failed: PlanStep): Promise<'undone' | 'failed'> {
-  const done = deps.journal.steps(op.id).filter((s: StepRecord) => s.status === 'done');
+  // The failed step is undone too (it may have half-happened); every undo is idempotent.
+  const done = deps.journal.steps(op.id).filter((s: StepRecord) => s.status === 'done' || (s.status === 'failed' && plan.steps[s.seq] === failed));
   const byService = new Map<string, StepRecord[]>();
   for (const s of done) byService.set(plan.steps[s.seq].service, [...(byService.get(plan.steps[s.seq].service) ?? []), s]);
   let all = true;
-  const failedReversible = !(byService.get(failed.service) ?? []).some((s) => IRREVERSIBLE.has(plan.steps[s.seq].verb));
+  const failedReversible = !(byService.get(failed.service) ?? []).some((s) => IRREVERSIBLE.has(plan.steps[s.seq].verb) && plan.steps[s.seq] !== failed) && !IRREVERSIBLE.has(failed.verb);
   for (const [service, steps] of byService) {
     const reversible = !steps.some((s) => IRREVERSIBLE.has(plan.steps[s.seq].verb));
     if (!reversible || (!failedReversible && service !== failed.service)) {

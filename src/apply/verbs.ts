@@ -6,57 +6,10 @@ import type { InstanceRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
 import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, waitInstanceHealthy } from './instances.js';
 import { rollMembers } from './roll.js';
+import { canaryShift, rollingReplace } from './shift.js';
+import { IRREVERSIBLE, healthAll, live, ordinals, releaseConfig, route, startAll, stopAll, type StepRun } from './step-run.js';
 
-export interface StepRun {
-  deps: ExecDeps;
-  plan: Plan;
-  step: PlanStep;
-}
-
-/** Steps after which an operation can no longer be undone, only finished. */
-export const IRREVERSIBLE = new Set<PlanStep['verb']>(['stop-old', 'replace-in-place', 'roll', 'stop', 'forget', 'delete-volumes']);
-
-export function releaseConfig(r: StepRun, id: string): ReleaseConfig {
-  const cfg = r.plan.releases[id] ?? (r.deps.store.release(id)?.config as ReleaseConfig | undefined);
-  if (!cfg) throw new Error(`release ${id} is neither in the plan nor in the state store`);
-  return cfg;
-}
-
-const live = (r: StepRun, release: string | null): InstanceRecord[] =>
-  release ? r.deps.store.instances(r.plan.env, { release, live: true }) : [];
-
-function ordinals(cfg: ReleaseConfig, replicas: number | undefined): Array<{ ordinal: string; draft: ReleaseConfig['instances'][number] }> {
-  if (cfg.kind !== 'app') return cfg.instances.map((d) => ({ ordinal: d.ordinal, draft: d }));
-  return Array.from({ length: replicas ?? 1 }, (_, i) => ({ ordinal: String(i), draft: cfg.instances[0] }));
-}
-
-async function startAll(r: StepRun, release: string): Promise<void> {
-  const cfg = releaseConfig(r, release);
-  for (const { ordinal, draft } of ordinals(cfg, r.plan.replicas[r.step.service])) {
-    await startInstance(r.deps, r.plan.env, release, draft, ordinal);
-  }
-}
-
-async function stopAll(r: StepRun, instances: InstanceRecord[], graceMs: number): Promise<void> {
-  await Promise.all(instances.map((i) => stopInstance(r.deps, i, graceMs)));
-}
-
-async function healthAll(r: StepRun, release: string): Promise<void> {
-  const cfg = releaseConfig(r, release);
-  const ctx = kindCtx(r.plan.env, cfg);
-  await Promise.all(live(r, release).map((i) => waitInstanceHealthy(r.deps, ctx, cfg, i)));
-}
-
-async function route(r: StepRun, release: string): Promise<void> {
-  const routes = r.plan.routes.filter((x) => x.service === r.step.service);
-  if (routes.length === 0) return;
-  const traffic = await r.deps.traffic();
-  if (!traffic) return;
-  const upstreams = live(r, release)
-    .filter((i) => i.port !== null)
-    .map((i) => ({ id: i.id, host: '127.0.0.1', port: i.port as number }));
-  for (const rt of routes) await traffic.setBackends(rt, [{ release, weight: 100, upstreams }]);
-}
+export { IRREVERSIBLE, releaseConfig, type StepRun };
 
 /** Do one step. Every verb is idempotent: re-running it after a crash is safe. */
 export async function doStep(r: StepRun): Promise<unknown> {
@@ -102,6 +55,10 @@ export async function doStep(r: StepRun): Promise<unknown> {
       });
       return { live: release };
     }
+    case 'canary':
+      return canaryShift(r);
+    case 'rolling':
+      return rollingReplace(r);
     case 'drain': {
       const traffic = await r.deps.traffic();
       const cfg = releaseConfig(r, release!);
@@ -112,9 +69,25 @@ export async function doStep(r: StepRun): Promise<unknown> {
       }
       return null;
     }
-    case 'stop-old':
-      await stopAll(r, live(r, step.previous), releaseConfig(r, release!).deploy.graceMs);
+    case 'stop-old': {
+      // The replaced release stays warm (running, no traffic) for an instant rollback; older warm ones stop.
+      const cfg = releaseConfig(r, release!);
+      for (const old of store.releases(env, step.service)) {
+        if (old.id !== step.previous && old.id !== release && old.status === 'warm') {
+          await stopAll(r, live(r, old.id), cfg.deploy.graceMs);
+          store.setReleaseStatus(old.id, 'retired');
+        }
+      }
+      if (!step.previous) return null;
+      if (cfg.deploy.warmMs > 0 && live(r, step.previous).length > 0) {
+        const until = new Date(Date.now() + cfg.deploy.warmMs);
+        store.setWarm(step.previous, until);
+        return { warm: step.previous, until: until.toISOString() };
+      }
+      await stopAll(r, live(r, step.previous), cfg.deploy.graceMs);
+      store.setReleaseStatus(step.previous, 'retired');
       return null;
+    }
     case 'replace-in-place': {
       const cfg = releaseConfig(r, release!);
       const fresh = live(r, release).filter((i) => isRunning(r.deps, i));
@@ -164,7 +137,16 @@ export async function undoStep(r: StepRun): Promise<void> {
   switch (step.verb) {
     case 'start':
     case 'health':
+    case 'rolling':
+      if (step.verb === 'rolling' && step.previous) {
+        await startAll(r, step.previous);
+        await healthAll(r, step.previous);
+        await route(r, step.previous);
+      }
       await stopAll(r, live(r, step.release), 5_000);
+      return;
+    case 'canary':
+      if (step.previous) await route(r, step.previous);
       return;
     case 'release':
       store.setReleaseStatus(step.release!, 'failed');

@@ -3,9 +3,9 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'undici';
+import { Agent, request } from 'node:http';
 import { SymphonyError } from '../errors.js';
-import { socketPathOf } from '../agent/agent.js';
+import { socketPathOf } from '../agent/paths.js';
 
 /** An error the agent returned, with its code and hint intact. */
 export class AgentError extends SymphonyError {
@@ -18,26 +18,45 @@ export class AgentError extends SymphonyError {
   }
 }
 
-/** Typed calls to the agent's control API over its unix socket. */
+/** Typed calls to the agent's control API over its unix socket (node:http: cheap to load in the CLI). */
 export class AgentClient {
-  private readonly client: Client;
+  private readonly agent: Agent;
   constructor(readonly socketPath: string) {
-    this.client = new Client('http://agent', { socketPath, bodyTimeout: 0, headersTimeout: 30_000 });
+    this.agent = new Agent({ keepAlive: true, maxSockets: 4 });
   }
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await this.client.request({ method, path, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    const json = (await res.body.json()) as T & { code?: string; error?: string };
-    if (res.statusCode >= 400) throw new AgentError(json as { code: string; error: string });
-    return json;
+  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socketPath, agent: this.agent, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            let json: T & { code?: string; error?: string };
+            try {
+              json = JSON.parse(Buffer.concat(parts).toString('utf8')) as T & { code?: string; error?: string };
+            } catch {
+              return reject(new SymphonyError(`the agent answered ${method} ${path} with status ${res.statusCode} and no JSON`));
+            }
+            if ((res.statusCode ?? 500) >= 400) return reject(new AgentError(json as { code: string; error: string }));
+            resolve(json);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    this.agent.destroy();
   }
 }
 
-const CLI_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './main.ts' : './main.js', import.meta.url));
+const AGENT_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../agent/main.ts' : '../agent/main.js', import.meta.url));
 
 /** Connect to the state dir's agent, starting it (detached) when none answers. */
 export async function ensureAgent(stateDir: string): Promise<AgentClient> {
@@ -56,7 +75,7 @@ export async function ensureAgent(stateDir: string): Promise<AgentClient> {
   if (existing) return existing;
   mkdirSync(stateDir, { recursive: true, mode: 0o711 });
   const out = openSync(join(stateDir, 'agent.out'), 'a');
-  const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, 'agent', '--state-dir', stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [...process.execArgv, AGENT_MAIN, stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   for (let i = 0; i < 200; i++) {
     await sleep(50);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_HEALTH, resolveHealthCheck } from '../health/index.js';
+import { DEFAULT_HEALTH, resolveHealthCheck } from '../health/check.js';
 import type { AppServiceSpec } from '../spec/schema.js';
 import type { InstanceDraft, KindContext, ServiceKind } from './types.js';
 

@@ -49,7 +49,7 @@ function applied(plan: Plan, prev: PlanState = EMPTY): PlanState {
   const instances: InstanceRecord[] = prev.instances.filter((i) => !plan.changes.some((c) => c.service === i.service && c.action === 'replace'));
   for (const [id, cfg] of Object.entries(plan.releases)) {
     services.push({ env: 'default', name: cfg.service, kind: cfg.kind, currentRelease: id, previousRelease: null, ports: cfg.ports, updatedAt: '' });
-    releases.push({ id, env: 'default', service: cfg.service, configHash: id, config: cfg, status: 'live', createdAt: '' });
+    releases.push({ id, env: 'default', service: cfg.service, configHash: id, config: cfg, status: 'live', createdAt: '', warmUntil: null });
     const n = plan.replicas[cfg.service];
     for (let i = 0; i < n; i++) {
       const ordinal = cfg.kind === 'app' ? String(i) : cfg.instances[i].ordinal;

@@ -34,7 +34,8 @@ export function withDependencies(services: ServiceNode[], target: string[]): Set
   return out;
 }
 
-function routesOf(stack: LoadedStack): PlanRoute[] {
+/** The stack's routes as the plan carries them (ids are `<env>:<listen>[:host][:path]`). */
+export function routesOf(stack: LoadedStack): PlanRoute[] {
   return stack.routes.map((r) => ({
     id: [stack.env, String(r.listen), r.host ?? '', (r.path ?? '').replace(/[^\w.-]/g, '_')].filter(Boolean).join(':'),
     listen: r.listen,
@@ -100,10 +101,14 @@ export function makePlan(input: PlanInput): Plan {
       if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
       steps.push(step('release', current));
       if (kind.prepare) steps.push(step('prepare', current));
-      if (config.deploy.replaceMode === 'in-place') {
+      if (config.deploy.replaceMode === 'in-place' || config.deploy.strategy === 'recreate') {
         steps.push(step('replace-in-place', current), step('health', current), step('switch', current));
       } else if (config.deploy.replaceMode === 'cluster-rolling') {
         steps.push(step('roll', current), step('switch', current));
+      } else if (config.deploy.strategy === 'canary') {
+        steps.push(step('start', current), step('health', current), step('canary', current), step('switch', current), step('drain', current), step('stop-old', current));
+      } else if (config.deploy.strategy === 'rolling') {
+        steps.push(step('rolling', current), step('switch', current), step('drain', current), step('stop-old', current));
       } else {
         steps.push(step('start', current), step('health', current), step('switch', current), step('drain', current), step('stop-old', current));
       }

@@ -46,6 +46,16 @@ function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceM
     pauseMs: parseDuration(x.pause, 0),
     maxUnavailable: x.max_unavailable ?? 0,
     maxSurge: x.max_surge ?? 1,
+    sticky: x.strategy === 'canary' ? (x.sticky === 'none' ? null : (x.sticky ?? 'cookie')) : null,
+    analysis:
+      x.strategy === 'canary'
+        ? {
+            intervalMs: parseDuration(x.analysis?.interval, 10_000),
+            maxErrorRate: x.analysis?.max_error_rate ?? 0.01,
+            maxP99Ratio: x.analysis?.max_p99_ratio ?? 2,
+            minRequests: x.analysis?.min_requests ?? 20,
+          }
+        : null,
   };
 }
 

@@ -13,6 +13,8 @@ export interface DeployConfig {
   pauseMs: number;
   maxUnavailable: number;
   maxSurge: number;
+  sticky: 'cookie' | 'hash' | null;
+  analysis: { intervalMs: number; maxErrorRate: number; maxP99Ratio: number; minRequests: number } | null;
 }
 
 /** Everything that defines a release. Immutable once recorded; its hash is the release id. */
@@ -58,6 +60,8 @@ export type StepVerb =
   | 'start' // start the new release's instances
   | 'health' // wait until they are healthy
   | 'switch' // make the new release current (route traffic to it)
+  | 'canary' // shift traffic step by step, gated by the router's measurements
+  | 'rolling' // replace replicas a batch at a time behind the router
   | 'drain' // let in-flight requests on the old release finish
   | 'stop-old' // stop the old release's instances
   | 'replace-in-place' // stop old then start new on the same volume (postgres)
@@ -90,7 +94,7 @@ export interface PlanRoute {
 
 export interface Plan {
   format: 1;
-  kind: 'apply' | 'destroy';
+  kind: 'apply' | 'destroy' | 'rollback';
   stack: string;
   env: string;
   stackFile: string;

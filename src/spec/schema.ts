@@ -48,6 +48,16 @@ export const DeploySpec = z
     pause: Duration.optional().describe('canary pause between steps'),
     max_unavailable: z.number().int().min(0).optional(),
     max_surge: z.number().int().min(0).optional(),
+    sticky: z.enum(['cookie', 'hash', 'none']).optional().describe('canary: keep a client on one release (default cookie)'),
+    analysis: z
+      .strictObject({
+        interval: Duration.optional().describe('how long each canary step is measured (default 10s)'),
+        max_error_rate: z.number().min(0).max(1).optional().describe('largest share of 5xx/socket errors on the canary (default 0.01)'),
+        max_p99_ratio: z.number().min(1).optional().describe('canary p99 may be at most this times the stable p99 (default 2)'),
+        min_requests: z.number().int().min(1).optional().describe('fewest canary requests for a verdict (default 20)'),
+      })
+      .optional()
+      .describe('canary gate on the router measurements between steps'),
   })
   .describe('How a new release replaces the old one');
 

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS services (
 CREATE TABLE IF NOT EXISTS releases (
   id TEXT PRIMARY KEY, env TEXT NOT NULL, service TEXT NOT NULL,
   config_hash TEXT NOT NULL, config TEXT NOT NULL,
-  status TEXT NOT NULL, created_at TEXT NOT NULL
+  status TEXT NOT NULL, created_at TEXT NOT NULL, warm_until TEXT
 );
 CREATE INDEX IF NOT EXISTS releases_by_service ON releases (env, service, created_at);
 CREATE TABLE IF NOT EXISTS instances (

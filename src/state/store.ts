@@ -29,6 +29,7 @@ const toRelease = (r: Row): ReleaseRecord => ({
   config: parseJson<unknown>(r.config as string),
   status: r.status as ReleaseStatus,
   createdAt: r.created_at as string,
+  warmUntil: (r.warm_until as string | null) ?? null,
 });
 
 const toInstance = (r: Row): InstanceRecord => ({
@@ -103,7 +104,7 @@ export class StateStore {
   }
 
   /** Record a release once; a release with the same id is immutable and left as is. */
-  putRelease(r: Omit<ReleaseRecord, 'createdAt'>): void {
+  putRelease(r: Omit<ReleaseRecord, 'createdAt' | 'warmUntil'>): void {
     this.db
       .prepare(
         `INSERT INTO releases (id, env, service, config_hash, config, status, created_at)
@@ -113,7 +114,17 @@ export class StateStore {
   }
 
   setReleaseStatus(id: string, status: ReleaseStatus): void {
-    this.db.prepare(`UPDATE releases SET status = ? WHERE id = ?`).run(status, id);
+    this.db.prepare(`UPDATE releases SET status = ?, warm_until = NULL WHERE id = ?`).run(status, id);
+  }
+
+  /** Keep a release's instances running without traffic until `until`, for an instant rollback. */
+  setWarm(id: string, until: Date): void {
+    this.db.prepare(`UPDATE releases SET status = 'warm', warm_until = ? WHERE id = ?`).run(until.toISOString(), id);
+  }
+
+  /** Warm releases whose window has passed. */
+  expiredWarm(now = new Date()): ReleaseRecord[] {
+    return (this.db.prepare(`SELECT * FROM releases WHERE status = 'warm' AND warm_until <= ?`).all(now.toISOString()) as Row[]).map(toRelease);
   }
 
   release(id: string): ReleaseRecord | null {

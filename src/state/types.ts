@@ -21,6 +21,8 @@ export interface ReleaseRecord {
   config: unknown;
   status: ReleaseStatus;
   createdAt: string;
+  /** Until when a warm release keeps running without traffic. */
+  warmUntil: string | null;
 }
 
 export type InstanceStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { request } from 'undici';
 import { SymphonyError } from '../../errors.js';
 import type { ProbeResult } from '../../health/types.js';
 
@@ -22,6 +21,7 @@ export async function etcdCall<T>(url: string, body: Record<string, unknown> | n
   let status: number;
   let text: string;
   try {
+    const { request } = await import('undici');
     const res = await request(url, {
       method: body === null ? 'GET' : 'POST',
       body: body === null ? undefined : JSON.stringify(body),
@@ -83,6 +83,7 @@ export async function saveSnapshot(url: string, path: string, timeoutMs: number)
   let tail = Buffer.alloc(0);
   let size = 0;
   try {
+    const { request } = await import('undici');
     const res = await request(endpoint, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
     if (res.statusCode !== 200) throw new EtcdRequestError(endpoint, `HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
     let pending = '';

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { ProbeResult } from '../../health/types.js';
 import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
 import { PASSWORD_ENV, preparePostgres } from './initdb.js';
@@ -23,6 +22,8 @@ export function serverCommand(ctx: KindContext): string {
 
 async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
   const layout = postgresLayout(ctx);
+  // Loaded on first probe: planning (in the CLI) never needs the driver.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({
     host: '127.0.0.1', port: layout.port, user: layout.user, database: layout.database,
     password: env[PASSWORD_ENV], connectionTimeoutMillis: 2000,

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { Journal } from '../../state/journal.js';
+import { StateStore } from '../../state/store.js';
+import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+
+export function registerHistory(program: Command): void {
+  withCommon(program.command('history [service]').description('releases per service (live, warm, retired, failed) and recent operations')).action(
+    action(async (service: string | undefined, o: GlobalOptions) => {
+      const env = envOf(o);
+      const store = new StateStore(stateDirOf(o));
+      try {
+        const services = store.services(env).filter((s) => !service || s.name === service);
+        const data = {
+          env,
+          services: services.map((s) => ({
+            name: s.name,
+            current: s.currentRelease,
+            releases: store.releases(env, s.name).map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, warmUntil: r.warmUntil })),
+          })),
+          operations: new Journal(store).list(env, 20).map((op) => ({ id: op.id, kind: op.kind, status: op.status, createdAt: op.createdAt, finishedAt: op.finishedAt, error: op.error })),
+        };
+        const lines: string[] = [];
+        for (const s of data.services) {
+          lines.push(`${s.name}`);
+          for (const r of s.releases) {
+            const mark = r.id === s.current ? '*' : ' ';
+            lines.push(`  ${mark} ${r.id.padEnd(20)} ${r.status.padEnd(8)} ${r.createdAt}${r.warmUntil ? `  warm until ${r.warmUntil}` : ''}`);
+          }
+        }
+        lines.push('', 'operations:');
+        for (const op of data.operations) lines.push(`  ${op.id}  ${op.kind.padEnd(8)} ${op.status.padEnd(9)} ${op.createdAt}${op.error ? `  ${op.error}` : ''}`);
+        print(o, lines.join('\n'), data);
+      } finally {
+        store.close();
+      }
+    }),
+  );
+}
