@@ -23,6 +23,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   agent: async () => (await import('./verbs/daemons.js')).registerDaemons,
   router: async () => (await import('./verbs/daemons.js')).registerDaemons,
   migrate: async () => (await import('./verbs/migrate.js')).registerMigrate,
+  rehearse: async () => (await import('./verbs/rehearse.js')).registerRehearse,
 };
 
 const program = new Command('symphony')

@@ -138,6 +138,18 @@ export const SecretSource = z
   })
   .refine((s) => (s.env === undefined) !== (s.file === undefined), { message: 'must have exactly one of env, file' });
 
+export const SmokeCheck = z
+  .strictObject({
+    name: z.string().min(1).optional().describe('shown in the rehearsal report (default: the URL or command)'),
+    http: z.string().regex(/^(https?:\/\/|\$\{)/, 'must be a URL such as http://${api.host}:${api.port}/healthz').optional().describe('GET this URL; may hold ${service.attr}'),
+    exec: z.string().min(1).optional().describe('shell command run in the stack directory; may hold ${service.attr}'),
+    expect: z.number().int().min(0).max(599).optional().describe('HTTP status (default 200) or exit code (default 0)'),
+    contains: z.string().min(1).optional().describe('the response body or the command output must contain this text'),
+    timeout: Duration.optional().describe('default 10s'),
+  })
+  .refine((c) => (c.http === undefined) !== (c.exec === undefined), { message: 'must have exactly one of http, exec' })
+  .describe('A check run against a rehearsal copy after the change was applied there');
+
 export const EnvironmentSpec = z.strictObject({
   routes: z.array(RouteSpec).optional().describe('replaces the base routes'),
   services: z
@@ -154,6 +166,7 @@ function stackShape<S extends z.ZodType>(service: S) {
     routes: z.array(RouteSpec).optional(),
     secrets: z.record(SecretName, SecretSource).optional(),
     environments: z.record(Name, EnvironmentSpec).optional(),
+    smoke: z.array(SmokeCheck).optional().describe('checks `symphony rehearse` runs on the copy after applying the change'),
   });
 }
 
@@ -217,3 +230,4 @@ export type Route = z.infer<typeof RouteSpec>;
 export type Health = z.infer<typeof HealthSpec>;
 export type Deploy = z.infer<typeof DeploySpec>;
 export type Environment = z.infer<typeof EnvironmentSpec>;
+export type Smoke = z.infer<typeof SmokeCheck>;

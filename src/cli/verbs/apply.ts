@@ -11,6 +11,7 @@ import type { OperationRecord } from '../../state/types.js';
 import { ensureAgent } from '../agent-client.js';
 import { action, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 import { computePlan, readSecrets } from '../planning.js';
+import { assertRehearsed } from '../../rehearse/record.js';
 import { follow } from '../progress.js';
 
 interface ApplyOptions extends GlobalOptions {
@@ -64,6 +65,7 @@ export function registerApply(program: Command): void {
           if (o.json) print(o, '', { plan, operation: null });
           return 0;
         }
+        assertRehearsed(stateDir, plan);
         if (!planFile && !(await confirm(o))) {
           process.stderr.write('nothing applied\n');
           return 1;

@@ -1,0 +1,115 @@
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { kindCtx } from '../apply/instances.js';
+import { clusterToken, EtcdCluster, etcdMembers, memberEndpoints } from '../kinds/etcd/index.js';
+import { peerUrl } from '../kinds/etcd/layout.js';
+import { PASSWORD_ENV, postgresLayout } from '../kinds/postgres/index.js';
+import { asServerUser, serverUser } from '../kinds/postgres/server-user.js';
+import type { ReleaseConfig } from '../plan/types.js';
+import { run } from '../util/exec.js';
+import { RehearsalError } from './errors.js';
+import type { CurrentService } from './translate.js';
+
+/** How one volume was copied, for the report. */
+export interface VolumeCopy {
+  service: string;
+  volume: string;
+  method: 'pg_basebackup' | 'etcd-snapshot' | 'file-copy';
+  from: string;
+  to: string;
+}
+
+export interface VolumeCopyInput {
+  rehearsal: string;
+  env: string;
+  /** The target's service at its current release, and the same release translated for the copy. */
+  service: CurrentService;
+  copy: ReleaseConfig;
+  /** Resolves `${secrets.NAME}` with the target's values (never logged). */
+  secret: (template: string) => string;
+  /** Scratch directory of the copy (snapshots). */
+  scratch: string;
+}
+
+function fail(inp: VolumeCopyInput, message: string, hint: string): never {
+  throw new RehearsalError(inp.rehearsal, `copy of volume ${inp.service.config.volume} (${inp.service.name})`, message, hint);
+}
+
+function ownByServer(path: string): void {
+  const user = serverUser();
+  if (user) chownSync(path, user.uid, user.gid);
+}
+
+/**
+ * Postgres: `pg_basebackup` from the running target (a consistent snapshot:
+ * the copy starts from the backup's checkpoint and replays the WAL streamed
+ * with it). Other files of the volume (bootstrap marker) are copied as they are.
+ */
+async function copyPostgres(inp: VolumeCopyInput, from: string, to: string): Promise<void> {
+  const layout = postgresLayout(kindCtx(inp.env, inp.service.config));
+  const copyLayout = postgresLayout(kindCtx(inp.env, inp.copy));
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(from)) {
+    if (join(from, name) === layout.dataDir || join(from, name) === layout.socketDir) continue;
+    cpSync(join(from, name), join(to, name), { recursive: true, preserveTimestamps: true });
+  }
+  mkdirSync(copyLayout.socketDir, { recursive: true, mode: 0o700 });
+  for (const dir of [to, copyLayout.socketDir]) ownByServer(dir);
+  const password = inp.secret(inp.service.config.instances[0]?.env[PASSWORD_ENV] ?? '');
+  const [cmd, args] = asServerUser(join(layout.binDir, 'pg_basebackup'), [
+    '-h', '127.0.0.1', '-p', String(layout.port), '-U', 'postgres', '-w',
+    '-D', copyLayout.dataDir, '-X', 'stream', '-c', 'fast', '--no-sync',
+  ]);
+  const res = await run(cmd, args, { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' }, timeoutMs: 600_000 });
+  if (res.code !== 0) {
+    const why = password ? res.stderr.trim().split(password).join('(secret)') : res.stderr.trim();
+    fail(inp, `pg_basebackup from 127.0.0.1:${layout.port} failed (exit ${res.code}): ${why}`, `check that the target's postgres runs (symphony status --env ${inp.env}) and allows replication connections from 127.0.0.1`);
+  }
+}
+
+/**
+ * etcd: one snapshot of the running cluster (taken from a healthy member),
+ * restored into each copy member's data directory with the copy's member
+ * names and peer URLs, so the copy forms its own cluster from the same data.
+ */
+async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<void> {
+  const snap = join(inp.scratch, `${inp.service.name}.snapshot.db`);
+  mkdirSync(inp.scratch, { recursive: true, mode: 0o700 });
+  try {
+    await new EtcdCluster(memberEndpoints(kindCtx(inp.env, inp.service.config))).snapshot(snap);
+  } catch (err) {
+    fail(inp, `snapshot of the target's cluster failed: ${(err as Error).message}`, `check the cluster: symphony status --env ${inp.env}`);
+  }
+  const ctx = kindCtx(inp.env, inp.copy);
+  const members = etcdMembers(ctx);
+  const cluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const m of members) {
+    const res = await run('etcdctl', [
+      'snapshot', 'restore', snap, `--name=${m.name}`, `--data-dir=${m.dataDir}`,
+      `--initial-cluster=${cluster}`, `--initial-cluster-token=${clusterToken(ctx)}`, `--initial-advertise-peer-urls=${peerUrl(m)}`,
+    ], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 120_000 });
+    if (res.code !== 0) fail(inp, `etcdctl snapshot restore into ${m.dataDir} failed (exit ${res.code}): ${res.stderr.trim()}`, 'run the same etcdctl command by hand to see why');
+  }
+}
+
+/** Copy the volume of one service of the target into the copy, consistently for its kind. */
+export async function copyVolume(inp: VolumeCopyInput): Promise<VolumeCopy | null> {
+  const from = inp.service.config.volumePath;
+  const to = inp.copy.volumePath;
+  const volume = inp.service.config.volume;
+  if (!from || !to || !volume) return null;
+  if (!existsSync(from)) fail(inp, `the target's volume ${from} does not exist`, `restore it or run symphony apply --env ${inp.env} first`);
+  mkdirSync(join(to, '..'), { recursive: true, mode: 0o711 });
+  const base = { service: inp.service.name, volume, from, to };
+  if (inp.service.kind === 'postgres') {
+    await copyPostgres(inp, from, to);
+    return { ...base, method: 'pg_basebackup' };
+  }
+  if (inp.service.kind === 'etcd') {
+    await copyEtcd(inp, to);
+    return { ...base, method: 'etcd-snapshot' };
+  }
+  cpSync(from, to, { recursive: true, preserveTimestamps: true });
+  return { ...base, method: 'file-copy' };
+}
