@@ -10,7 +10,7 @@ export interface StepRun {
 }
 
 /** Steps after which an operation can no longer be undone, only finished. */
-export const IRREVERSIBLE = new Set<PlanStep['verb']>(['stop-old', 'replace-in-place', 'roll', 'stop', 'forget', 'delete-volumes']);
+export const IRREVERSIBLE = new Set<PlanStep['verb']>(['stop-old', 'replace-in-place', 'roll', 'stop', 'forget', 'delete-volumes', 'migrate-complete']);
 
 export function releaseConfig(r: StepRun, id: string): ReleaseConfig {
   const cfg = r.plan.releases[id] ?? (r.deps.store.release(id)?.config as ReleaseConfig | undefined);

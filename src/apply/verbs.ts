@@ -7,6 +7,7 @@ import type { ExecDeps } from './context.js';
 import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, waitInstanceHealthy } from './instances.js';
 import { rollMembers } from './roll.js';
 import { canaryShift, rollingReplace } from './shift.js';
+import { migrateComplete, migrateRollback, migrateStart } from './migrate.js';
 import { IRREVERSIBLE, healthAll, live, ordinals, releaseConfig, route, startAll, stopAll, type StepRun } from './step-run.js';
 
 export { IRREVERSIBLE, releaseConfig, type StepRun };
@@ -55,6 +56,10 @@ export async function doStep(r: StepRun): Promise<unknown> {
       });
       return { live: release };
     }
+    case 'migrate-start':
+      return migrateStart(r);
+    case 'migrate-complete':
+      return migrateComplete(r);
     case 'canary':
       return canaryShift(r);
     case 'rolling':
@@ -79,7 +84,9 @@ export async function doStep(r: StepRun): Promise<unknown> {
         }
       }
       if (!step.previous) return null;
-      if (cfg.deploy.warmMs > 0 && live(r, step.previous).length > 0) {
+      // With a migration to complete, the old release cannot stay warm: its schema version goes away.
+      const migrating = r.plan.steps.some((x) => x.verb === 'migrate-complete');
+      if (cfg.deploy.warmMs > 0 && !migrating && live(r, step.previous).length > 0) {
         const until = new Date(Date.now() + cfg.deploy.warmMs);
         store.setWarm(step.previous, until);
         return { warm: step.previous, until: until.toISOString() };
@@ -147,6 +154,9 @@ export async function undoStep(r: StepRun): Promise<void> {
       return;
     case 'canary':
       if (step.previous) await route(r, step.previous);
+      return;
+    case 'migrate-start':
+      await migrateRollback(r);
       return;
     case 'release':
       store.setReleaseStatus(step.release!, 'failed');

@@ -4,7 +4,7 @@ import { dirDigest } from '../apply/artifact.js';
 import { SpecError, SymphonyError } from '../errors.js';
 import { registerBuiltinKinds } from '../kinds/builtin.js';
 import { makePlan } from '../plan/planner.js';
-import type { Plan, PlanState } from '../plan/types.js';
+import type { MigrationVersions, Plan, PlanState } from '../plan/types.js';
 import { getRuntimeDriver } from '../runtime/registry.js';
 import { SecretVault } from '../secrets/vault.js';
 import { loadStack, type LoadedStack } from '../spec/index.js';
@@ -66,6 +66,18 @@ async function busyNewPorts(plan: Plan, state: PlanState): Promise<number[]> {
   return busy;
 }
 
+/** Versions in each postgres service's migrations dir (files are validated here, before anything runs). */
+async function migrationVersions(stack: LoadedStack): Promise<MigrationVersions> {
+  const out: MigrationVersions = {};
+  for (const s of stack.services) {
+    const dir = (s.spec as { migrations?: string }).migrations;
+    if (s.kind !== 'postgres' || !dir) continue;
+    const { loadMigrations } = await import('../migrate/load.js');
+    out[s.name] = loadMigrations(resolve(stack.dir, dir)).map((m) => m.name);
+  }
+  return out;
+}
+
 /** Load the stack, read secrets and state, and make the plan. */
 export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[]): Promise<Planned> {
   registerBuiltinKinds();
@@ -86,10 +98,11 @@ export async function computePlan(file: string, env: string | undefined, stateDi
       if (s.kind === 'app') artifacts[s.name] = dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
     }
     const state = await planState(store, stack.env);
+    const migrations = await migrationVersions(stack);
     const used = portsOfOtherEnvs(store, stack.env);
     // The planner is pure; a port it hands out for the first time must also be free on this machine.
     for (let attempt = 0; ; attempt++) {
-      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, target });
+      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, target, migrations });
       const busy = await busyNewPorts(plan, state);
       if (busy.length === 0 || attempt > 50) return { plan, stack, secrets };
       used.push(...busy);

@@ -4,6 +4,9 @@ import { InstanceExitedError } from './errors.js';
 import { probeOnce } from './probe.js';
 import type { HealthCheck, ProbeTarget } from './types.js';
 
+/** Probe interval while a starting instance has not passed once. */
+export const STARTUP_PROBE_MS = 100;
+
 export interface WaitHealthyOptions {
   /** Instance id, named in errors. */
   instance: string;
@@ -37,7 +40,9 @@ export async function waitHealthy(check: HealthCheck, target: ProbeTarget, opts:
     const now = Date.now();
     if (now >= deadline) throw new HealthCheckTimeoutError(opts.instance, now - started, lastDetail, opts.logFile);
     try {
-      await sleep(Math.min(check.intervalMs, deadline - now), undefined, { signal: opts.signal });
+      // Until the first pass, probe fast (a starting app is usually seconds from listening); then at the interval.
+      const pause = consecutive === 0 ? Math.min(check.intervalMs, STARTUP_PROBE_MS) : check.intervalMs;
+      await sleep(Math.min(pause, deadline - now), undefined, { signal: opts.signal });
     } catch {
       opts.signal?.throwIfAborted();
     }

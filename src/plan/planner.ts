@@ -5,7 +5,8 @@ import { parseDuration } from '../util/duration.js';
 import { allocatePorts } from './ports.js';
 import { buildRelease, kindContext, releaseReasons } from './release.js';
 import type { Attributes } from './resolve.js';
-import type { Change, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
+import type { Change, MigrationVersions, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
+import { versionSchemaName } from '../migrate/names.js';
 
 export interface PlanInput {
   stack: LoadedStack;
@@ -19,6 +20,23 @@ export interface PlanInput {
   usedPorts?: number[];
   /** Limit the plan to these services and what they need. */
   target?: string[];
+  /** Migration versions found in each postgres service's `migrations:` dir. */
+  migrations?: MigrationVersions;
+}
+
+/** Schema prefix of version schemas (the engine's default: the base schema). */
+export const SCHEMA_PREFIX = 'public';
+
+/**
+ * The migration a postgres service should run next, and the schema version
+ * its dependants bind to. Pure.
+ */
+export function schemaBinding(versions: string[] | undefined, done: string | null | undefined): { next: string | null; bound: string | null; pending: number } {
+  if (!versions || versions.length === 0) return { next: null, bound: null, pending: 0 };
+  const from = done ? versions.indexOf(done) + 1 : 0;
+  const pending = versions.slice(from);
+  const next = pending[0] ?? null;
+  return { next, bound: next ?? done ?? null, pending: pending.length };
 }
 
 /** Services named in `target` plus everything they depend on. */
@@ -65,8 +83,13 @@ export function makePlan(input: PlanInput): Plan {
   const steps: PlanStep[] = [];
   const newReleases: Record<string, ReleaseConfig> = {};
   const replicas: Record<string, number> = {};
+  const finalSteps: PlanStep[] = [];
+  const migrationNotes: Record<string, string> = {};
+  let afterService: Array<() => void> = [];
 
   for (const node of stack.services) {
+    afterService.forEach((f) => f());
+    afterService = [];
     const route = routes.find((r) => r.service === node.name);
     const rec = recorded.get(node.name);
     const kind = getKind(node.kind);
@@ -76,7 +99,21 @@ export function makePlan(input: PlanInput): Plan {
     attrs[node.name] = route
       ? { host: '127.0.0.1', port: String(route.listen), url: `http://127.0.0.1:${route.listen}`, ...kind.attributes({ ...base, ports }) }
       : kind.attributes({ ...base, ports });
+    const binding = node.kind === 'postgres' ? schemaBinding(input.migrations?.[node.name], rec?.schemaVersion) : null;
+    if (binding?.bound) {
+      // Dependants connect to the schema version they were built for (expand/contract).
+      const schema = versionSchemaName(SCHEMA_PREFIX, binding.bound);
+      attrs[node.name] = { ...attrs[node.name], url: `${attrs[node.name].url}?options=-c%20search_path%3D${schema}`, schema };
+    }
     if (selected && !selected.has(node.name)) continue;
+    if (binding?.next) {
+      const dbRelease = (): string => steps.filter((x) => x.service === node.name).at(-1)?.release ?? rec?.currentRelease ?? '';
+      afterService.push(() => {
+        steps.push({ name: `${node.name}:migrate-start`, service: node.name, verb: 'migrate-start', release: dbRelease(), previous: null, version: binding.next! });
+        finalSteps.push({ name: `${node.name}:migrate-complete`, service: node.name, verb: 'migrate-complete', release: dbRelease(), previous: null, version: binding.next! });
+      });
+      migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
+    }
 
     const { id, config } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
     const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
@@ -125,6 +162,14 @@ export function makePlan(input: PlanInput): Plan {
     }
     changes.push({ service: node.name, kind: node.kind, action: 'update', reasons, from: current, to: current });
     steps.push({ ...step('scale', current), release: current, replicas: count }, { ...step('health', current), release: current });
+  }
+
+  afterService.forEach((f) => f());
+  steps.push(...finalSteps);
+  for (const [service, note] of Object.entries(migrationNotes)) {
+    const c = changes.find((x) => x.service === service);
+    if (c && c.action === 'none') Object.assign(c, { action: 'update', reasons: [note] });
+    else if (c) c.reasons.push(note);
   }
 
   if (!selected) {

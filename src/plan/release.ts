@@ -65,7 +65,8 @@ export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: strin
   const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports);
   const drafts = kind.instances(ctx).map((d) => resolveDraft(d, inp.attrs, `services.${node.name}`));
   const generated = (kind.generatedSecrets?.(ctx) ?? []).map((s) => `${node.name}.${s}`);
-  const used = secretsUsed(drafts);
+  // Generated secrets (a database password) never change once made, so they do not count toward the release.
+  const used = secretsUsed(drafts).filter((n) => !generated.includes(n) && !/^[a-z][a-z0-9-]*\.password$/.test(n));
   const spec = node.spec as Record<string, unknown> & { volume?: string; runtime?: string; deploy?: Deploy };
   const config: ReleaseConfig = {
     stack: inp.stack.name,

@@ -62,6 +62,8 @@ export type StepVerb =
   | 'switch' // make the new release current (route traffic to it)
   | 'canary' // shift traffic step by step, gated by the router's measurements
   | 'rolling' // replace replicas a batch at a time behind the router
+  | 'migrate-start' // expand: start the next schema migration (old and new versions both served)
+  | 'migrate-complete' // contract: after the old release is gone
   | 'drain' // let in-flight requests on the old release finish
   | 'stop-old' // stop the old release's instances
   | 'replace-in-place' // stop old then start new on the same volume (postgres)
@@ -81,6 +83,8 @@ export interface PlanStep {
   /** Release being replaced, when any. */
   previous: string | null;
   replicas?: number;
+  /** Migration version, for migrate-start / migrate-complete. */
+  version?: string;
 }
 
 export interface PlanRoute {
@@ -120,3 +124,6 @@ export interface PlanState {
   /** Instance ids whose process runs now (from the runtime driver). */
   alive: string[];
 }
+
+/** Migration file versions (base names, in order) of each postgres service with `migrations:`. */
+export type MigrationVersions = Record<string, string[]>;

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS services (
   env TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
   current_release TEXT, previous_release TEXT,
   ports TEXT NOT NULL DEFAULT '{}',
+  schema_version TEXT,
   updated_at TEXT NOT NULL,
   PRIMARY KEY (env, name)
 );

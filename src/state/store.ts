@@ -18,6 +18,7 @@ const toService = (r: Row): ServiceRecord => ({
   currentRelease: (r.current_release as string | null) ?? null,
   previousRelease: (r.previous_release as string | null) ?? null,
   ports: parseJson<Record<string, number>>(r.ports as string),
+  schemaVersion: (r.schema_version as string | null) ?? null,
   updatedAt: r.updated_at as string,
 });
 
@@ -88,7 +89,7 @@ export class StateStore {
     return r ? toService(r) : null;
   }
 
-  upsertService(s: Omit<ServiceRecord, 'updatedAt'>): void {
+  upsertService(s: Omit<ServiceRecord, 'updatedAt' | 'schemaVersion'>): void {
     this.db
       .prepare(
         `INSERT INTO services (env, name, kind, current_release, previous_release, ports, updated_at)
@@ -97,6 +98,10 @@ export class StateStore {
            previous_release = @previous, ports = @ports, updated_at = @at`,
       )
       .run({ env: s.env, name: s.name, kind: s.kind, current: s.currentRelease, previous: s.previousRelease, ports: JSON.stringify(s.ports), at: now() });
+  }
+
+  setSchemaVersion(env: string, name: string, version: string): void {
+    this.db.prepare(`UPDATE services SET schema_version = ? WHERE env = ? AND name = ?`).run(version, env, name);
   }
 
   deleteService(env: string, name: string): void {

@@ -7,6 +7,8 @@ export interface ServiceRecord {
   currentRelease: string | null;
   previousRelease: string | null;
   ports: Record<string, number>;
+  /** Postgres services: the last migration completed by Symphony (null before any). */
+  schemaVersion?: string | null;
   updatedAt: string;
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,8 @@ export function symphony(args: string[], opts: { cwd: string; env?: Record<strin
 /** A temp dir holding a stack file and the files it names. */
 export function stackDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'symphony-test-'));
+  // mkdtemp makes 0700; a postgres service runs as the postgres account and must traverse to its volume.
+  chmodSync(dir, 0o711);
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
