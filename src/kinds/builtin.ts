@@ -1,3 +1,4 @@
+import { clusterKind } from './cluster/index.js';
 import { etcdKind } from './etcd/index.js';
 import { postgresKind } from './postgres/index.js';
 import { registerKind } from './registry.js';
@@ -6,4 +7,5 @@ import { registerKind } from './registry.js';
 export function registerBuiltinKinds(): void {
   registerKind(postgresKind);
   registerKind(etcdKind);
+  registerKind(clusterKind);
 }

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Finding } from './issues.js';
 import type { ServiceKindName } from './references.js';
-import type { AppServiceSpec, EtcdServiceSpec, PostgresServiceSpec, Route } from './schema.js';
+import type { AppServiceSpec, ClusterServiceSpec, EtcdServiceSpec, PostgresServiceSpec, Route } from './schema.js';
 import type { PathKey } from './source.js';
 
 /**
@@ -12,7 +12,8 @@ import type { PathKey } from './source.js';
 export type CheckedService =
   | { name: string; kind: 'app'; spec: Partial<AppServiceSpec> }
   | { name: string; kind: 'postgres'; spec: Partial<PostgresServiceSpec> }
-  | { name: string; kind: 'etcd'; spec: Partial<EtcdServiceSpec> };
+  | { name: string; kind: 'etcd'; spec: Partial<EtcdServiceSpec> }
+  | { name: string; kind: 'cluster'; spec: Partial<ClusterServiceSpec> };
 
 /** A valid route and the path of the list it came from (`routes` or `environments.<env>.routes`). */
 export interface PlacedRoute {

@@ -6,4 +6,4 @@ export { loadStack, parseStackText, type LoadedStack, type SecretRef, type Servi
 export { findReferences, kindOf, KIND_ATTRIBUTES, type Reference, type ServiceKindName } from './references.js';
 export { DEFAULTS, stackJsonSchema } from './schema.js';
 export { DEFAULT_ENV } from './environments.js';
-export type { AppServiceSpec, Deploy, EtcdServiceSpec, Health, PostgresServiceSpec, Route, Service, Stack } from './schema.js';
+export type { AppServiceSpec, ClusterServiceSpec, Deploy, EtcdServiceSpec, Health, PostgresServiceSpec, Route, Service, Stack } from './schema.js';

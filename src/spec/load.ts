@@ -7,14 +7,14 @@ import { deepMerge, isPlain, overridePath, selectEnvironment } from './environme
 import { dependencies, findCycles, topologicalOrder, type Edge } from './graph.js';
 import { fromZod, toIssues, type Finding } from './issues.js';
 import { checkReferences, kindOf, KIND_KEYS, type ReferenceSite, type ServiceKindName } from './references.js';
-import { KIND_SCHEMAS, RouteSpec, SecretSource, StackShell, type AppServiceSpec, type EtcdServiceSpec, type PostgresServiceSpec, type Route } from './schema.js';
+import { KIND_SCHEMAS, RouteSpec, SecretSource, StackShell, type AppServiceSpec, type ClusterServiceSpec, type EtcdServiceSpec, type PostgresServiceSpec, type Route } from './schema.js';
 import { StackSource, type PathKey } from './source.js';
 
 /** One service of the loaded stack, after the environment's overrides. */
 export interface ServiceNode {
   name: string;
   kind: ServiceKindName;
-  spec: AppServiceSpec | PostgresServiceSpec | EtcdServiceSpec;
+  spec: AppServiceSpec | PostgresServiceSpec | EtcdServiceSpec | ClusterServiceSpec;
   /** Services from `uses` and from `${svc.attr}` references, sorted, deduplicated. */
   deps: string[];
 }
@@ -136,7 +136,7 @@ function validateServices(rawServices: Record<string, unknown>, overrides: Recor
 
 function kindProblem(service: Record<string, unknown>): string {
   const present = Object.keys(KIND_KEYS).filter((k) => k in service);
-  const allowed = 'exactly one of run (app), postgres, etcd';
+  const allowed = 'exactly one of run (app), postgres, etcd, cluster';
   if (present.length === 0) return `has no kind: give it ${allowed}; it has keys: ${Object.keys(service).join(', ') || 'none'}`;
   return `has several kinds (${present.join(', ')}): keep ${allowed}`;
 }
@@ -155,6 +155,7 @@ function salvage(schema: z.ZodObject, service: Record<string, unknown>): Record<
 function referencingValues(name: string, service: Record<string, unknown>): ReferenceSite['values'] {
   const out: ReferenceSite['values'] = [];
   if (typeof service.run === 'string') out.push({ path: ['services', name, 'run'], value: service.run });
+  if (isPlain(service.cluster) && typeof service.cluster.command === 'string') out.push({ path: ['services', name, 'cluster', 'command'], value: service.cluster.command });
   if (isPlain(service.env)) {
     for (const [k, v] of Object.entries(service.env)) if (typeof v === 'string') out.push({ path: ['services', name, 'env', k], value: v });
   }

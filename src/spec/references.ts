@@ -2,7 +2,7 @@ import type { Edge } from './graph.js';
 import type { Finding } from './issues.js';
 import type { PathKey } from './source.js';
 
-export type ServiceKindName = 'app' | 'postgres' | 'etcd';
+export type ServiceKindName = 'app' | 'postgres' | 'etcd' | 'cluster';
 
 /** `${db.url}` -> `{ raw: '${db.url}', service: 'db', attr: 'url' }`; secrets use the service `secrets`. */
 export interface Reference {
@@ -16,10 +16,11 @@ export const KIND_ATTRIBUTES: Record<ServiceKindName, readonly string[]> = {
   app: ['url', 'host', 'port'],
   postgres: ['url', 'host', 'port', 'user', 'database', 'password'],
   etcd: ['endpoints'],
+  cluster: ['endpoints'],
 };
 
 /** The key that decides a service's kind. */
-export const KIND_KEYS: Record<string, ServiceKindName> = { run: 'app', postgres: 'postgres', etcd: 'etcd' };
+export const KIND_KEYS: Record<string, ServiceKindName> = { run: 'app', postgres: 'postgres', etcd: 'etcd', cluster: 'cluster' };
 
 /** The kind of a raw service section by its kind key; null when it has none or several. */
 export function kindOf(service: Record<string, unknown>): ServiceKindName | null {

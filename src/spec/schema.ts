@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterTemplateProblems, PORT_NAME } from '../kinds/cluster/template.js';
 
 /**
  * The stack file's shape, section by section. This is the one source of truth:
@@ -116,10 +117,55 @@ export const EtcdService = z
   })
   .describe('An etcd cluster, one volume per member');
 
-/** For editors only: the loader picks the schema by the kind key (see `KIND_SCHEMAS`). */
-export const ServiceSpec = z.union([AppService, PostgresService, EtcdService]);
+const ClusterPortName = z.string().regex(PORT_NAME, 'must be a lowercase word of letters and digits, at most 20 long (client, peer, monitor)');
+const ClusterCheck = z
+  .strictObject({
+    http: z.string().regex(/^http:\/\//, 'must be an http:// URL such as http://127.0.0.1:{monitor_port}/healthz').optional().describe('healthy on 2xx/3xx'),
+    exec: z.string().min(1).optional().describe('shell command; healthy on exit code 0'),
+    tcp: ClusterPortName.optional().describe("a declared port name; healthy when the member's port accepts a connection"),
+    timeout: Duration.optional().describe('default 2s'),
+  })
+  .refine((c) => [c.http, c.exec, c.tcp].filter((x) => x !== undefined).length === 1, { message: 'must have exactly one of http, exec, tcp' });
+const ClusterExec = z.strictObject({ exec: z.string().min(1).describe('shell command'), timeout: Duration.optional().describe('default 2s') });
 
-export const KIND_SCHEMAS = { app: AppService, postgres: PostgresService, etcd: EtcdService } as const;
+export const ClusterSection = z
+  .strictObject({
+    members: z
+      .number()
+      .int()
+      .refine((n) => n >= 1 && n % 2 === 1 && n <= 9, {
+        message: 'must be an odd number from 1 to 9: quorum is a majority, so an even count tolerates no more failures than one member fewer',
+      }),
+    command: z.string().min(1).describe('command line of one member; placeholders {name} {index} {data_dir} {<port>_port} {<port>_urls}…'),
+    ports: z
+      .array(ClusterPortName)
+      .min(1)
+      .max(8)
+      .refine((p) => new Set(p).size === p.length, { message: 'must not name a port twice' })
+      .describe('named ports of every member, allocated once and kept; the first is the client port'),
+    scheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/, 'must be a URL scheme such as nats or redis').optional().describe('scheme of {<port>_urls} and ${svc.endpoints} (default http)'),
+    health: ClusterCheck.optional().describe('check of one member (default: tcp on the first port)'),
+    cluster_health: ClusterCheck.optional().describe('check of the whole cluster, cluster-wide placeholders only'),
+    leader: ClusterExec.optional().describe("run on each member; prints the leader it sees: index, name or host:port; without it members have no order"),
+    caught_up: ClusterExec.optional().describe('run on a member; exit 0 once it has caught up (default: its health check)'),
+  })
+  .superRefine((c, ctx) => {
+    for (const p of clusterTemplateProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
+
+export const ClusterService = z
+  .strictObject({
+    ...Common,
+    volume: Name.describe('root of the per-member data directories {data_dir}'),
+    cluster: ClusterSection,
+    deploy: DeploySpec.optional(),
+  })
+  .describe('A replicated program (NATS, Redis, Consul…) given as a command template, one volume per member');
+
+/** For editors only: the loader picks the schema by the kind key (see `KIND_SCHEMAS`). */
+export const ServiceSpec = z.union([AppService, PostgresService, EtcdService, ClusterService]);
+
+export const KIND_SCHEMAS = { app: AppService, postgres: PostgresService, etcd: EtcdService, cluster: ClusterService } as const;
 
 export const RouteSpec = z.strictObject({
   listen: Port.describe('port the router listens on'),
@@ -174,7 +220,7 @@ export const StackSpec = stackShape(ServiceSpec);
 
 /** First pass of the loader: services are checked one by one afterwards, by kind. */
 export const StackShell = stackShape(
-  z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run, postgres, etcd' }),
+  z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run, postgres, etcd, cluster' }),
 );
 
 /**
@@ -226,6 +272,7 @@ export type Service = z.infer<typeof ServiceSpec>;
 export type AppServiceSpec = z.infer<typeof AppService>;
 export type PostgresServiceSpec = z.infer<typeof PostgresService>;
 export type EtcdServiceSpec = z.infer<typeof EtcdService>;
+export type ClusterServiceSpec = z.infer<typeof ClusterService>;
 export type Route = z.infer<typeof RouteSpec>;
 export type Health = z.infer<typeof HealthSpec>;
 export type Deploy = z.infer<typeof DeploySpec>;
