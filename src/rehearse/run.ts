@@ -16,7 +16,7 @@ import { allocateCopyPorts, createCopyState, readTarget } from './copy.js';
 import { RehearsalError } from './errors.js';
 import { planDigest, recordRehearsal } from './record.js';
 import { readSmoke, runSmoke, smokeProblems, type SmokeResult } from './smoke.js';
-import { tearDown, type Leftovers } from './teardown.js';
+import { copyProcesses, tearDown, type Leftovers } from './teardown.js';
 import { restorePlan, translatePlan, type CopyMap } from './translate.js';
 import { copyVolume, type VolumeCopy } from './volumes.js';
 
@@ -48,6 +48,8 @@ export interface RehearsalReport {
   smoke: SmokeResult[];
   error: { stage: string; message: string; hint?: string } | null;
   kept: boolean;
+  /** Agent, router and instances of the copy as they were before teardown. */
+  processes: Array<{ pid: number; what: string }>;
   leftovers: Leftovers | null;
 }
 
@@ -105,7 +107,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearsalReport> {
   const map: CopyMap = { fromStateDir: stateDir, toStateDir: copyDir, ports: await allocateCopyPorts(target.ports) };
   const report: RehearsalReport = {
     id, env: plan.env, digest: planDigest(plan), passed: false, copyDir, ports: map.ports, stages: [], volumes: [],
-    operations: { restore: null, change: null }, smoke: [], error: null, kept: false, leftovers: null,
+    operations: { restore: null, change: null }, smoke: [], error: null, kept: false, processes: [], leftovers: null,
   };
   const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
@@ -171,6 +173,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearsalReport> {
     report.error = { stage: err instanceof RehearsalError ? err.stage : 'setup', message: e.error, hint: e.hint };
   } finally {
     await client?.close();
+    report.processes = await copyProcesses(copyDir).catch(() => []);
     if (!report.passed && o.keepOnFailure) {
       report.kept = true;
       say(`rehearsal ${id}: kept at ${copyDir}`);

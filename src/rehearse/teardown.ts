@@ -53,6 +53,21 @@ export function processesUnder(dir: string): Array<{ pid: number; command: strin
   return out;
 }
 
+/** Pids of a copy's daemons and instances, taken before teardown so a caller can check they are gone. */
+export async function copyProcesses(copyDir: string): Promise<Array<{ pid: number; what: string }>> {
+  const agent = new AgentClient(socketPathOf(copyDir));
+  const agentPid = await agent.call<{ pid: number }>('GET', '/v1/ping').then((p) => p.pid, () => null);
+  await agent.close();
+  const router = new RouterClient(join(routerDirOf(copyDir), 'router.sock'));
+  const routerPid = await Promise.race([router.ping().then((p) => p.pid, () => null), sleep(3000).then(() => null)]);
+  const instances = await getRuntimeDriver('process', { scope: copyDir }).list();
+  return [
+    ...(agentPid !== null ? [{ pid: agentPid, what: 'agent' }] : []),
+    ...(routerPid !== null ? [{ pid: routerPid, what: 'router' }] : []),
+    ...instances.map((o) => ({ pid: o.pid, what: o.id })),
+  ];
+}
+
 /**
  * Remove a rehearsal copy completely: its agent first (so nothing restarts
  * instances), then every instance stamped with its scope, its router, any

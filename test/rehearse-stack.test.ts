@@ -1,0 +1,156 @@
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvStatus } from '../src/agent/status.js';
+import { AgentClient } from '../src/cli/agent-client.js';
+import type { RehearsalReport } from '../src/rehearse/index.js';
+import { processesUnder } from '../src/rehearse/index.js';
+import { getRuntimeDriver } from '../src/runtime/registry.js';
+import { SecretVault } from '../src/secrets/vault.js';
+import { StateStore } from '../src/state/store.js';
+import { freePort, isPortFree } from '../src/util/ports.js';
+import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+
+// A real stack (postgres with rows + a routed app with a volume) in env
+// production; rehearsals of a bad and of a good change, each on a copy that
+// must vanish, while the target keeps its processes and data.
+let dir: string;
+let state: string;
+let port: number;
+
+const stack = (o: { version: string; run?: string; require?: boolean }): string => `name: rh
+services:
+  db:
+    postgres: { version: "15" }
+    volume: rh-db
+  api:
+    run: ${o.run ?? 'node server.mjs'}
+    dir: ./api
+    volume: api-data
+    env: { APP_VERSION: "${o.version}", DATABASE_URL: "\${db.url}", DATA_DIR: "${join('STATE', 'volumes', 'production', 'api-data')}" }
+    health: { http: /healthz, start_timeout: 4s }
+    deploy: { drain: 0s, grace: 1s, warm: 0s }
+routes:
+  - { listen: ${port}, to: api }
+smoke:
+  - { name: new version answers, http: "\${api.url}/", contains: "${o.version}" }
+  - { name: rows copied, exec: "psql \\"\${db.url}\\" -tAc 'SELECT count(*) FROM items'", contains: "3" }
+  - { name: copy is writable, exec: "psql \\"\${db.url}\\" -tAc \\"INSERT INTO items VALUES ('copy-only')\\"" }
+  - { name: app volume is the copy's, http: "\${api.url}/write", contains: written }
+environments:
+  production: { require_rehearsal: ${o.require === true} }
+`;
+const write = (o: Parameters<typeof stack>[0]): void => writeFileSync(join(dir, 'symphony.yaml'), stack(o).replace('STATE', state));
+
+const dbQuery = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => {
+  const store = new StateStore(state);
+  const password = new SecretVault(store).get('production', 'db.password');
+  const db = store.services('production').find((s) => s.name === 'db')!;
+  store.close();
+  const c = new pg.Client({ host: '127.0.0.1', port: db.ports.port, user: 'rh', database: 'rh', password });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql)).rows;
+  } finally {
+    await c.end();
+  }
+};
+
+const targetPids = async (): Promise<string[]> => {
+  const c = new AgentClient(join(state, 'agent.sock'));
+  try {
+    const s = await c.call<EnvStatus>('GET', '/v1/status?env=production');
+    return s.services.flatMap((x) => x.instances.map((i) => `${i.id}:${i.pid}`)).sort();
+  } finally {
+    await c.close();
+  }
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Nothing of the copy is left: directory, stamped processes, the agent/router/instance pids seen, listeners. */
+async function expectGone(r: RehearsalReport): Promise<void> {
+  expect(existsSync(r.copyDir)).toBe(false);
+  expect(processesUnder(r.copyDir)).toEqual([]);
+  expect(await getRuntimeDriver('process', { scope: r.copyDir }).list()).toEqual([]);
+  expect(r.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
+  for (const p of r.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
+  for (const p of Object.values(r.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
+}
+
+let pidsBefore: string[];
+
+beforeAll(async () => {
+  port = await freePort();
+  dir = stackDir({ ...appFiles('api') });
+  chmodSync(dir, 0o711);
+  state = join(dir, '.symphony');
+  write({ version: 'v1' });
+  const r = await symphony(['apply', '--env', 'production', '--yes'], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  await dbQuery(`CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('b'), ('c')`);
+  writeFileSync(join(state, 'volumes', 'production', 'api-data', 'seed.txt'), 'target\n');
+  pidsBefore = await targetPids();
+}, 90_000);
+
+afterAll(async () => {
+  await cleanup(state);
+});
+
+describe('symphony rehearse', () => {
+  it('a change whose new version fails health fails the rehearsal and leaves nothing behind', async () => {
+    write({ version: 'v2', run: 'node -e "process.exit(3)"', require: true });
+    const r = await symphony(['rehearse', '--env', 'production', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const report = json<RehearsalReport>(r);
+    expect(report.passed).toBe(false);
+    expect(report.error?.stage).toBe('apply the plan');
+    expect(report.stages.map((s) => [s.name, s.ok])).toEqual([
+      ['copy state and volumes', true], ['start the copy agent', true], ['restore current releases', true], ['apply the plan', false],
+    ]);
+    await expectGone(report);
+    expect(await targetPids()).toEqual(pidsBefore);
+  });
+
+  it('apply refuses a plan of a require_rehearsal environment that has no passed rehearsal, and says how to run one', async () => {
+    const r = await symphony(['apply', '--env', 'production', '--yes'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/environment production requires a passed rehearsal of this plan \(digest [0-9a-f]{16}\).*failed/);
+    expect(r.stderr).toContain('next: rehearse it first: symphony rehearse --env production');
+    expect(await targetPids()).toEqual(pidsBefore);
+  });
+
+  it('a good change passes on a copy holding the target rows, and the target is untouched', async () => {
+    write({ version: 'v2', require: true });
+    const r = await symphony(['rehearse', '--env', 'production', '--json'], { cwd: dir });
+    const report = json<RehearsalReport>(r);
+    expect(report.error).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(report.passed).toBe(true);
+    expect(report.volumes.map((v) => [v.service, v.method])).toEqual([['db', 'pg_basebackup'], ['api', 'file-copy']]);
+    expect(report.smoke.map((s) => [s.name, s.passed])).toEqual([
+      ['new version answers', true], ['rows copied', true], ['copy is writable', true], ["app volume is the copy's", true],
+    ]);
+    expect(Object.keys(report.ports).map(Number)).toContain(port);
+    expect(report.ports[port]).not.toBe(port);
+    await expectGone(report);
+    expect(await targetPids()).toEqual(pidsBefore);
+    expect((await dbQuery<{ name: string }>('SELECT name FROM items ORDER BY name')).map((x) => x.name)).toEqual(['a', 'b', 'c']);
+    expect(existsSync(join(state, 'volumes', 'production', 'api-data', 'writes.log'))).toBe(false);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toMatch(/^v1 /);
+  });
+
+  it('apply then runs the rehearsed plan', async () => {
+    const r = await symphony(['apply', '--env', 'production', '--yes'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toMatch(/^v2 /);
+  });
+});
