@@ -112,6 +112,10 @@ describe('makePlan', () => {
     expect(steps(p)).toEqual(['db:release', 'db:prepare', 'db:replace-in-place', 'db:health', 'db:switch']);
   });
 
+  it('refuses a postgres major version change with a clear message', () => {
+    expect(() => makePlan(input(STACK.replace('version: "15" }', 'version: "16" }'), applied(first)))).toThrow(/major version change 15 → 16 is not supported/);
+  });
+
   it('scales without a new release when only replicas change', () => {
     const p = makePlan(input(STACK.replace('replicas: 2', 'replicas: 3'), applied(first)));
     expect(actions(p)[1]).toEqual(['api', 'update']);

@@ -7,6 +7,7 @@ import { buildRelease, kindContext, releaseReasons } from './release.js';
 import type { Attributes } from './resolve.js';
 import type { Change, MigrationVersions, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
 import { versionSchemaName } from '../migrate/names.js';
+import { checkVersionChange } from '../kinds/postgres/settings.js';
 
 export interface PlanInput {
   stack: LoadedStack;
@@ -115,6 +116,12 @@ export function makePlan(input: PlanInput): Plan {
       migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
     }
 
+    const recorded = rec?.currentRelease ? releases.get(rec.currentRelease) : undefined;
+    if (node.kind === 'postgres' && recorded) {
+      const before = ((recorded.config as ReleaseConfig).spec as { postgres?: { version?: string } }).postgres?.version;
+      const after = (node.spec as { postgres?: { version?: string } }).postgres?.version;
+      if (before && after) checkVersionChange(before, after);
+    }
     const { id, config } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
     const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
