@@ -36,7 +36,7 @@ const CASES: Case[] = [
   { file: 'bad-duration.yaml', line: 7, path: 'services.api.health.interval', message: 'must be a duration such as 500ms, 10s, 5m or 1h (got "2 seconds")' },
   { file: 'negative-replicas.yaml', line: 5, path: 'services.api.replicas', message: 'must be >= 0' },
   { file: 'bad-service-name.yaml', line: 3, path: 'services.Api', message: 'invalid name "Api": must be lowercase letters, digits and dashes' },
-  { file: 'no-kind.yaml', line: 3, path: 'services.api', message: 'has no kind: give it exactly one of run (app), postgres, etcd; it has keys: dir, replicas' },
+  { file: 'no-kind.yaml', line: 3, path: 'services.api', message: 'has no kind: give it exactly one of run (app), postgres, etcd, cluster; it has keys: dir, replicas' },
   { file: 'two-kinds.yaml', line: 3, path: 'services.db', message: 'has several kinds (run, postgres): keep exactly one of run (app), postgres, etcd' },
   { file: 'even-etcd-members.yaml', line: 6, path: 'services.kv.etcd.members', message: 'must be an odd number >= 1: quorum is a majority' },
   { file: 'cycle.yaml', line: 5, path: 'services.api.uses[0]', message: 'dependency cycle: api -> worker -> api' },
