@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SymphonyError } from '../errors.js';
 import type { DeployConfig } from '../plan/types.js';
-import type { TrafficControl } from './context.js';
+import type { TrafficControl, Upstream } from './context.js';
 import { startInstance } from './instances.js';
 import { healthAll, live, releaseConfig, stopAll, upstreamsOf, type StepRun } from './step-run.js';
 
@@ -76,9 +76,14 @@ export async function rollingReplace(r: StepRun): Promise<unknown> {
   const batch = Math.max(1, cfg.deploy.maxSurge + cfg.deploy.maxUnavailable);
   const traffic = await r.deps.traffic();
   const routes = r.plan.routes.filter((x) => x.service === r.step.service);
+  // Replicas being stopped leave the route before their process gets SIGTERM.
+  const serving = (id: string): Upstream[] => {
+    const stopping = new Set(live(r, id).filter((i) => i.status === 'stopping').map((i) => i.id));
+    return upstreamsOf(r, id).filter((u) => !stopping.has(u.id));
+  };
   const publish = async (): Promise<void> => {
-    const fresh = upstreamsOf(r, release);
-    const old = upstreamsOf(r, previous);
+    const fresh = serving(release);
+    const old = serving(previous);
     const total = fresh.length + old.length;
     if (!traffic || total === 0) return;
     const w = Math.round((fresh.length / total) * 100);
