@@ -116,9 +116,9 @@ export function makePlan(input: PlanInput): Plan {
       migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
     }
 
-    const recorded = rec?.currentRelease ? releases.get(rec.currentRelease) : undefined;
-    if (node.kind === 'postgres' && recorded) {
-      const before = ((recorded.config as ReleaseConfig).spec as { postgres?: { version?: string } }).postgres?.version;
+    const liveRelease = rec?.currentRelease ? releases.get(rec.currentRelease) : undefined;
+    if (node.kind === 'postgres' && liveRelease) {
+      const before = ((liveRelease.config as ReleaseConfig).spec as { postgres?: { version?: string } }).postgres?.version;
       const after = (node.spec as { postgres?: { version?: string } }).postgres?.version;
       if (before && after) checkVersionChange(before, after);
     }
