@@ -24,14 +24,14 @@ function spawnRouter(dir: string): ChildProcess {
 }
 
 async function ready(client: RouterClient): Promise<{ pid: number; version: number }> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       return await client.ping();
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error('router did not answer on its socket within 10 s');
+  throw new Error('router did not answer on its socket within 30 s');
 }
 
 describe('router daemon', () => {

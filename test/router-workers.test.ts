@@ -75,25 +75,31 @@ describe('router with 2 worker processes', () => {
     const port = await freePort();
     const only = (release: 'blue' | 'green') => route('flip', port, [backend('blue', release === 'blue' ? 100 : 0, [blue]), backend('green', release === 'green' ? 100 : 0, [green])]);
     await client.setRoute(only('blue'));
-    const slow = fresh(port, '/slow?ms=6000');
+    const slow = fresh(port, '/slow?ms=8000');
+    const blueInFlight = async (): Promise<number | undefined> =>
+      (await client.stats()).routes.find((r) => r.id === 'flip')?.releases.find((r) => r.release === 'blue')?.inFlight;
+    await waitFor(async () => (await blueInFlight()) === 1);
     let running = true;
     const statuses: number[] = [];
     const loop = async (): Promise<void> => {
       while (running) statuses.push((await fresh(port)).status);
     };
     const loops = Array.from({ length: 4 }, loop);
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 40));
-      await client.setRoute(only(i % 2 === 0 ? 'green' : 'blue'));
+    try {
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 40));
+        await client.setRoute(only(i % 2 === 0 ? 'green' : 'blue'));
+      }
+      await client.setRoute(route('flip', port, [backend('green', 100, [green])]));
+      expect(await blueInFlight()).toBe(1);
+    } finally {
+      running = false;
+      await Promise.allSettled(loops);
     }
-    await client.setRoute(route('flip', port, [backend('green', 100, [green])]));
-    const blueTraffic = (await client.stats()).routes.find((r) => r.id === 'flip')?.releases.find((r) => r.release === 'blue');
-    expect(blueTraffic?.inFlight).toBe(1);
-    running = false;
     await Promise.all(loops);
     const after = await Promise.all(Array.from({ length: 10 }, () => fresh(port)));
     expect(after.map((a) => a.body)).toEqual(Array(10).fill('green'));
-    expect((await slow).body).toBe('blue slow 6000\n');
+    expect((await slow).body).toBe('blue slow 8000\n');
     expect(statuses.length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
