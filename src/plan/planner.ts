@@ -93,6 +93,12 @@ export function makePlan(input: PlanInput): Plan {
     afterService = [];
     const route = routes.find((r) => r.service === node.name);
     const rec = recorded.get(node.name);
+    const liveRelease = rec?.currentRelease ? releases.get(rec.currentRelease) : undefined;
+    if (node.kind === 'postgres' && liveRelease) {
+      const before = ((liveRelease.config as ReleaseConfig).spec as { postgres?: { version?: string } }).postgres?.version;
+      const after = (node.spec as { postgres?: { version?: string } }).postgres?.version;
+      if (before && after) checkVersionChange(before, after);
+    }
     const kind = getKind(node.kind);
     const base = kindContext(node, stack, input.stateDir, {});
     const explicit = (node.spec as { postgres?: { port?: number } }).postgres?.port;
@@ -116,12 +122,6 @@ export function makePlan(input: PlanInput): Plan {
       migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
     }
 
-    const liveRelease = rec?.currentRelease ? releases.get(rec.currentRelease) : undefined;
-    if (node.kind === 'postgres' && liveRelease) {
-      const before = ((liveRelease.config as ReleaseConfig).spec as { postgres?: { version?: string } }).postgres?.version;
-      const after = (node.spec as { postgres?: { version?: string } }).postgres?.version;
-      if (before && after) checkVersionChange(before, after);
-    }
     const { id, config } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
     const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
