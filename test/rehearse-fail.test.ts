@@ -1,0 +1,95 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvStatus } from '../src/agent/status.js';
+import { AgentClient } from '../src/cli/agent-client.js';
+import { processesUnder, readRehearsals, type RehearsalReport } from '../src/rehearse/index.js';
+import { getRuntimeDriver } from '../src/runtime/registry.js';
+import { freePort, isPortFree } from '../src/util/ports.js';
+import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+
+// A routed app with a volume; a change whose new version crashes at start is
+// rehearsed: the rehearsal fails at the plan's apply, every process, port and
+// directory of the copy is gone, and the target kept its instances and data.
+let dir: string;
+let state: string;
+let port: number;
+
+const stack = (run: string): string => `name: rf
+services:
+  api:
+    run: ${run}
+    dir: ./api
+    volume: api-data
+    health: { http: /healthz, start_timeout: 4s }
+    deploy: { drain: 0s, grace: 1s, warm: 0s }
+routes:
+  - { listen: ${port}, to: api }
+smoke:
+  - { http: "\${api.url}/healthz" }
+environments:
+  production: { require_rehearsal: true }
+`;
+
+const targetPids = async (): Promise<string[]> => {
+  const c = new AgentClient(join(state, 'agent.sock'));
+  try {
+    const s = await c.call<EnvStatus>('GET', '/v1/status?env=default');
+    return s.services.flatMap((x) => x.instances.map((i) => `${i.id}:${i.pid}`)).sort();
+  } finally {
+    await c.close();
+  }
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  port = await freePort();
+  dir = stackDir({ 'symphony.yaml': stack('node server.mjs'), ...appFiles('api') });
+  state = join(dir, '.symphony');
+  const r = await symphony(['apply', '--yes'], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  writeFileSync(join(state, 'volumes', 'default', 'api-data', 'seed.txt'), 'target\n');
+});
+
+afterAll(async () => {
+  await cleanup(state);
+});
+
+describe('a failed rehearsal', () => {
+  it('stops at the plan, tears the copy down completely and leaves the target as it was', async () => {
+    const before = await targetPids();
+    expect(before).toHaveLength(1);
+    writeFileSync(join(dir, 'symphony.yaml'), stack('node -e "process.exit(3)"'));
+    const r = await symphony(['rehearse', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const report = json<RehearsalReport>(r);
+    expect(report.passed).toBe(false);
+    expect(report.error?.stage).toBe('apply the plan');
+    expect(report.error?.message).toMatch(/^rehearsal [0-9a-f]{8} failed at apply the plan: operation \S+ undone/);
+    expect(report.stages.map((s) => [s.name, s.ok])).toEqual([
+      ['copy state and volumes', true], ['start the copy agent', true], ['restore current releases', true], ['apply the plan', false],
+    ]);
+    expect(report.volumes.map((v) => [v.volume, v.method])).toEqual([['api-data', 'file-copy']]);
+    expect(report.smoke).toEqual([]);
+
+    expect(existsSync(report.copyDir)).toBe(false);
+    expect(processesUnder(report.copyDir)).toEqual([]);
+    expect(await getRuntimeDriver('process', { scope: report.copyDir }).list()).toEqual([]);
+    expect(report.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
+    for (const p of report.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
+    for (const p of Object.values(report.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
+
+    expect(await targetPids()).toEqual(before);
+    expect(readFileSync(join(state, 'volumes', 'default', 'api-data', 'seed.txt'), 'utf8')).toBe('target\n');
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toMatch(/^v1 /);
+    expect(readRehearsals(state).map((x) => [x.id, x.passed])).toEqual([[report.id, false]]);
+  });
+});
