@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { request } from 'undici';
+import { request as httpRequest } from 'node:http';
 import { baseEnv } from '../runtime/process/launch.js';
 import { sh } from '../util/exec.js';
 import type { HealthCheck, ProbeResult, ProbeTarget } from './types.js';
@@ -55,20 +55,16 @@ async function probeHttp(path: string, target: ProbeTarget, timeoutMs: number, s
   const url = `http://${hostPort(target)}${path}`;
   const what = `GET ${url}`;
   const timeout = AbortSignal.timeout(timeoutMs);
-  try {
-    const res = await request(url, {
-      method: 'GET',
-      reset: true,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  // node:http, not undici: the agent probes constantly and should stay small.
+  return new Promise<ProbeResult>((resolve) => {
+    const req = httpRequest(url, { method: 'GET', agent: false, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ ok: (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400, detail: `${what}: ${res.statusCode}` }));
+      res.on('error', (err) => resolve(failure(what, err, timeoutMs)));
     });
-    await res.body.dump();
-    const ok = res.statusCode >= 200 && res.statusCode < 400;
-    return { ok, detail: `${what}: ${res.statusCode}` };
-  } catch (err) {
-    return failure(what, err, timeoutMs);
-  }
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(failure(what, err.name === 'AbortError' ? { code: timeout.aborted ? 'TimeoutError' : 'AbortError' } : err, timeoutMs)));
+    req.end();
+  });
 }
 
 function probeTcp(target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
