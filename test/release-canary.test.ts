@@ -85,7 +85,7 @@ describe('canary', () => {
     const out = r.stdout + r.stderr;
 
     expect(r.code, out).toBe(1);
-    expect(out).toMatch(/operation \S+ undone: web:canary: canary gate failed at (10|50)%: canary error rate [\d.]+% \(\d+\/\d+\) > 1\.0%; traffic goes back to web-[0-9a-f]{8}/);
+    expect(out).toMatch(/operation \S+ undone: web:canary: canary gate failed at 10%: canary error rate [\d.]+% \(\d+\/\d+\) > 1\.0%; traffic goes back to web-[0-9a-f]{8}/);
     expect(out).toContain(`traffic goes back to ${stable}`);
     expect(out).toContain('symphony logs web');
     // The canary really took a share, and only the canary failed.
@@ -174,5 +174,19 @@ describe('canary', () => {
     const cfg = await routerConfig(state);
     expect(cfg.routes.find((x) => x.listen === port)!.backends.filter((b) => b.weight > 0).map((b) => [b.release, b.weight])).toEqual([[web.release, 100]]);
     for (let i = 0; i < 20; i++) expect((await get(url())).body).toMatch(/^v3 /);
+  });
+
+  it('a canary nobody sends traffic to is not promoted: the gate says there is not enough to judge', async () => {
+    const live = (await agentStatus(state)).services[0].release!;
+    setApp(dir, 'web', { version: 'v4' });
+    const r = await symphony(['apply', '--yes'], { cwd: dir });
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(1);
+    expect(out).toMatch(/undone: web:canary: canary gate failed at 10%: only \d+ canary requests \(< 20\): not enough to judge; traffic goes back to /);
+    expect(out).toContain('lower deploy.analysis.min_requests');
+    const s = await agentStatus(state);
+    expect(s.services[0].release).toBe(live);
+    expect(await running()).toEqual(s.services[0].instances.map((i) => i.id).sort());
+    expect((await get(url())).body).toMatch(/^v3 /);
   });
 });

@@ -14,13 +14,13 @@ export interface CanaryVerdict {
   reason: string;
 }
 
-/** Judge a canary from the router's window over both releases. Pure. */
+/** Judge a canary from the router's window over both releases; too few canary requests is no evidence, so no pass. Pure. */
 export function judgeCanary(
   a: NonNullable<DeployConfig['analysis']>,
   canary: { requests: number; errors: number; p99Ms: number | null },
   stable: { requests: number; errors: number; p99Ms: number | null },
 ): CanaryVerdict {
-  if (canary.requests < a.minRequests) return { ok: true, reason: `only ${canary.requests} canary requests (< ${a.minRequests}): not enough to judge` };
+  if (canary.requests < a.minRequests) return { ok: false, reason: `only ${canary.requests} canary requests (< ${a.minRequests}): not enough to judge` };
   const rate = canary.errors / canary.requests;
   if (rate > a.maxErrorRate) return { ok: false, reason: `canary error rate ${(rate * 100).toFixed(1)}% (${canary.errors}/${canary.requests}) > ${(a.maxErrorRate * 100).toFixed(1)}%` };
   if (canary.p99Ms !== null && stable.p99Ms !== null && stable.requests >= a.minRequests) {
@@ -36,6 +36,24 @@ async function split(r: StepRun, traffic: TrafficControl, previous: string, rele
     { release, weight: pct, upstreams: upstreamsOf(r, release) },
   ];
   for (const rt of r.plan.routes.filter((x) => x.service === r.step.service)) await traffic.setBackends(rt, backends, sticky);
+}
+
+/** Longest a canary step is measured in all: the router's stats window. */
+const MEASURE_LIMIT_MS = 30_000;
+
+/**
+ * The canary's stats once it has served `minRequests` in the window: a quiet
+ * step is measured longer (up to 5 intervals, within the router's window)
+ * rather than judged on no evidence.
+ */
+async function enoughCanaryRequests(traffic: TrafficControl, a: NonNullable<DeployConfig['analysis']>, release: string): ReturnType<TrafficControl['releaseStats']> {
+  const extraMs = Math.max(0, Math.min(4 * a.intervalMs, MEASURE_LIMIT_MS - a.intervalMs));
+  const deadline = Date.now() + extraMs;
+  for (;;) {
+    const stats = await traffic.releaseStats(release);
+    if (stats.requests >= a.minRequests || Date.now() >= deadline) return stats;
+    await sleep(Math.min(250, a.intervalMs));
+  }
 }
 
 /**
@@ -56,9 +74,15 @@ export async function canaryShift(r: StepRun): Promise<unknown> {
     const a = cfg.deploy.analysis;
     await sleep(a ? Math.max(a.intervalMs, cfg.deploy.pauseMs) : cfg.deploy.pauseMs);
     if (!a) continue;
-    const verdict = judgeCanary(a, await traffic.releaseStats(release), await traffic.releaseStats(previous));
+    const canary = await enoughCanaryRequests(traffic, a, release);
+    const verdict = judgeCanary(a, canary, await traffic.releaseStats(previous));
     verdicts.push(`${pct}%: ${verdict.reason}`);
-    if (!verdict.ok) throw new CanaryAnalysisError(`canary gate failed at ${pct}%: ${verdict.reason}; traffic goes back to ${previous}`, `look at the new release's logs: symphony logs ${r.step.service}`);
+    if (verdict.ok) continue;
+    const hint =
+      canary.requests < a.minRequests
+        ? `send traffic to the route during the canary, lower deploy.analysis.min_requests, or drop deploy.analysis to promote on pauses alone`
+        : `look at the new release's logs: symphony logs ${r.step.service}`;
+    throw new CanaryAnalysisError(`canary gate failed at ${pct}%: ${verdict.reason}; traffic goes back to ${previous}`, hint);
   }
   return { verdicts };
 }
