@@ -30,7 +30,7 @@ services:
     replicas: 2
     volume: web-data
     health: { http: /healthz, interval: 100ms }
-    deploy: { drain: 200ms, grace: 2s }
+    deploy: { drain: 200ms, grace: 2s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
 `,

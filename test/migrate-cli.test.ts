@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,8 +64,13 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   mkdirSync(join(state, 'volumes', 'default'), { recursive: true, mode: 0o711 });
   for (const d of [state, join(state, 'volumes'), join(state, 'volumes', 'default')]) chmodSync(d, 0o711);
+  // `apply` runs a stack's migrations itself (bound to releases); these tests drive them by hand,
+  // so the database is applied before the stack file names its migrations dir.
+  writeFileSync(join(dir, 'symphony.yaml'), stackText(await freePort(), await freePort()).replace('    migrations: ./migrations\n', ''));
   const r = await symphony(['apply', '--yes', '--target', 'db'], { cwd: dir });
   expect(r.code, r.stderr + r.stdout).toBe(0);
+  const applied = readFileSync(join(dir, 'symphony.yaml'), 'utf8');
+  writeFileSync(join(dir, 'symphony.yaml'), applied.replace('    volume: db-data\n', '    volume: db-data\n    migrations: ./migrations\n'));
   const store = new StateStore(state);
   password = new SecretVault(store).get('default', 'db.password');
   store.close();

@@ -156,7 +156,7 @@ describe('postgres settings change under pgbench load', () => {
 
     // What failed: only attempts that started before the new instance was healthy.
     for (const a of failedAttempts) expect(a.start, a.error).toBeLessThanOrEqual(healthyAt);
-    expect(afterHealthy.length).toBeGreaterThan(10);
+    expect(afterHealthy.length).toBeGreaterThan(2);
     expect(afterHealthy.every((a) => a.ok)).toBe(true);
     expect(attempts.filter((a) => a.end < restartFrom).every((a) => a.ok)).toBe(true);
     expect(after.code, after.stderr).toBe(0);
