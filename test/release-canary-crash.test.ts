@@ -26,7 +26,7 @@ services:
     dir: ./web
     replicas: 2
     health: { http: /healthz, interval: 100ms }
-    deploy: { strategy: canary, steps: [10, 50, 100], pause: 1s, drain: 500ms, grace: 2s, warm: 0s }
+    deploy: { strategy: canary, steps: [10, 50, 100], analysis: { interval: 2s }, drain: 500ms, grace: 2s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
 `,
