@@ -74,6 +74,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
         return { operation: { ...op, plan: undefined }, steps: deps.journal.steps(op.id), running: ops.isRunning(op.id) };
       },
     },
+    { method: 'POST', pattern: /^\/v1\/operations\/([\w-]+)\/resume$/, handler: async (m) => ({ operation: ops.resumePaused(m[1]) }) },
     { method: 'GET', pattern: /^\/v1\/status$/, handler: async (_m, _r, _b, url) => envStatus(deps, url.searchParams.get('env') ?? 'default') },
     { method: 'GET', pattern: /^\/v1\/drift$/, handler: async (_m, _r, _b, url) => ({ drift: await drift(deps, url.searchParams.get('env') ?? 'default') }) },
     { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: new LeaseStore(store).forceRelease((body as { id: string }).id) }) },

@@ -43,6 +43,16 @@ export class Operations {
     }
   }
 
+  /** `symphony resume`: continue a paused operation under a fresh lease. */
+  resumePaused(id: string): OperationRecord {
+    const op = this.deps.journal.get(id);
+    if (!op || op.status !== 'paused') throw new SymphonyError(`operation ${id} is not paused`, 'see operations with: symphony history');
+    const lease = new LeaseStore(this.deps.store).acquire(op.env, this.holder('resume'), op.id);
+    this.deps.journal.resume(op.id);
+    this.launch(op, lease.id);
+    return this.deps.journal.get(id)!;
+  }
+
   /** Resume an operation found unfinished in the journal (after an agent crash). */
   resume(op: OperationRecord): void {
     const leases = new LeaseStore(this.deps.store);

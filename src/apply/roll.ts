@@ -52,11 +52,20 @@ export async function rollMembers(r: StepRun, cfg: ReleaseConfig, previous: stri
     graceMs: cfg.deploy.graceMs,
     memberTimeoutMs: 120_000,
     snapshotPath: cfg.volumePath ? join(cfg.volumePath, `pre-${newId}.snapshot.db`) : undefined,
+    pauseAfter: r.step.pauseAfter,
     onEvent: (e) => r.deps.progress(r.step.name, `${e.type}${'ordinal' in e ? ' ' + e.ordinal : ''}`),
   });
   for (const m of res.replaced) {
     const d = cfg.instances.find((x) => x.ordinal === m.ordinal)!;
     store.putInstance({ id: m.handle.id, env, service: cfg.service, release: newId, ordinal: m.ordinal, pid: m.handle.pid, startTime: m.handle.startTime, port: d.port ?? null, status: 'running' });
     store.updateInstance(instanceId(previous, m.ordinal), { status: 'stopped' });
+  }
+  if (res.paused) throw new RollPaused(res.replaced.map((m) => m.ordinal), members.length - res.replaced.length);
+}
+
+/** Thrown when a cluster roll stops after `pauseAfter` members; the runner parks the operation. */
+export class RollPaused extends Error {
+  constructor(readonly replaced: string[], readonly remaining: number) {
+    super(`paused after replacing ${replaced.join(', ')}; ${remaining} member(s) left`);
   }
 }

@@ -6,9 +6,10 @@ import { LeaseStore } from '../state/lease.js';
 import type { OperationRecord, StepRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
 import { IRREVERSIBLE, doStep, undoStep } from './verbs.js';
+import { RollPaused } from './roll.js';
 
 export interface Outcome {
-  status: 'succeeded' | 'failed' | 'undone';
+  status: 'succeeded' | 'failed' | 'undone' | 'paused';
   error?: string;
 }
 
@@ -49,6 +50,11 @@ export async function runOperation(deps: ExecDeps, op: OperationRecord, leaseId:
       try {
         detail = await doStep({ deps, plan, step });
       } catch (err) {
+        if (err instanceof RollPaused) {
+          journal.pause(op.id, rec.seq, { replaced: err.replaced, remaining: err.remaining });
+          say(`operation paused at ${step.name}: ${err.message}; continue with: symphony resume ${op.id}`);
+          return { status: 'paused', error: err.message };
+        }
         const msg = describeError(err);
         journal.stepEnded(op.id, rec.seq, 'failed', undefined, msg.error);
         say(`step ${step.name} failed: ${msg.error}`);

@@ -85,6 +85,8 @@ export interface PlanStep {
   replicas?: number;
   /** Migration version, for migrate-start / migrate-complete. */
   version?: string;
+  /** Cluster roll: pause after this many members (`apply --pause-after N`, then `symphony resume`). */
+  pauseAfter?: number;
 }
 
 export interface PlanRoute {

@@ -83,7 +83,17 @@ export class Journal {
       .run(status, now(), detail === undefined ? null : JSON.stringify(detail), error ?? null, operationId, seq);
   }
 
-  finish(operationId: string, status: Exclude<OperationStatus, 'running'>, error?: string): void {
+  /** A paused operation waits for `symphony resume`; its paused step runs again then. */
+  pause(operationId: string, seq: number, detail: unknown): void {
+    this.store.db.prepare(`UPDATE steps SET status = 'pending', detail = ? WHERE operation_id = ? AND seq = ?`).run(JSON.stringify(detail), operationId, seq);
+    this.store.db.prepare(`UPDATE operations SET status = 'paused' WHERE id = ?`).run(operationId);
+  }
+
+  resume(operationId: string): void {
+    this.store.db.prepare(`UPDATE operations SET status = 'running' WHERE id = ? AND status = 'paused'`).run(operationId);
+  }
+
+  finish(operationId: string, status: Exclude<OperationStatus, 'running' | 'paused'>, error?: string): void {
     this.store.db.prepare(`UPDATE operations SET status = ?, finished_at = ?, error = ? WHERE id = ?`).run(status, now(), error ?? null, operationId);
   }
 }

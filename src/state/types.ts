@@ -53,7 +53,7 @@ export interface VolumeRecord {
   createdAt: string;
 }
 
-export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'undone';
+export type OperationStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'undone';
 
 export interface OperationRecord {
   id: string;

@@ -18,6 +18,7 @@ interface ApplyOptions extends GlobalOptions {
   yes?: boolean;
   target?: string[];
   detach?: boolean;
+  pauseAfter?: string;
 }
 
 /** A saved plan, with the secrets it was made with read again and checked against its digests. */
@@ -56,10 +57,16 @@ export function registerApply(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-t, --target <service...>', 'limit to these services and what they need')
     .option('-d, --detach', 'return once the operation has started; follow it with symphony attach')
+    .option('--pause-after <n>', 'cluster-rolling: stop after n members; continue with symphony resume')
     .action(
       action(async (planFile: string | undefined, o: ApplyOptions) => {
         const stateDir = stateDirOf(o);
         const { plan, secrets } = planFile ? loadSavedPlan(planFile, stateDir) : await computePlan(requireStack(o), o.env, stateDir, o.target);
+        if (o.pauseAfter !== undefined) {
+          const n = Number(o.pauseAfter);
+          if (!Number.isInteger(n) || n < 1) throw new SymphonyError(`--pause-after wants a whole number of members >= 1, not ${o.pauseAfter}`);
+          plan.steps = plan.steps.map((s) => (s.verb === 'roll' ? { ...s, pauseAfter: n } : s));
+        }
         if (!o.json) process.stderr.write(renderPlan(plan) + '\n');
         if (plan.steps.length === 0) {
           if (o.json) print(o, '', { plan, operation: null });
@@ -76,8 +83,9 @@ export function registerApply(program: Command): void {
         if (o.detach) return void print(o, operation.id, { operation: operation.id });
         const view = await follow(stateDir, client, operation.id, o.json);
         await client.close();
-        print(o, `operation ${view.operation.id} ${view.operation.status}${view.operation.error ? `: ${view.operation.error}` : ''}`, view);
-        return view.operation.status === 'succeeded' ? 0 : 1;
+        const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${view.operation.id}` : '';
+        print(o, `operation ${view.operation.id} ${view.operation.status}${paused}`, view);
+        return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
       }),
     );
   withCommon(program.command('attach [operation]').description('follow a running operation (the latest one by default)')).action(

@@ -6,7 +6,11 @@ import { routesOf } from '../../plan/planner.js';
 import { RouterClient } from '../../router/client.js';
 import { loadStack } from '../../spec/index.js';
 import { parseDuration } from '../../util/duration.js';
-import { action, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+import { action, envOf, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+import { Journal } from '../../state/journal.js';
+import { StateStore } from '../../state/store.js';
+import { ensureAgent } from '../agent-client.js';
+import { follow } from '../progress.js';
 
 interface PauseOptions extends GlobalOptions {
   timeout: string;
@@ -22,6 +26,22 @@ function routeIds(o: GlobalOptions, target: string): string[] {
   return ids;
 }
 
+/** Continue an operation paused by `apply --pause-after N` (N more members, or to the end). */
+async function resumeOperation(o: GlobalOptions, id: string | undefined): Promise<number> {
+  const stateDir = stateDirOf(o);
+  const store = new StateStore(stateDir);
+  const opId = id ?? new Journal(store).list(envOf(o), 50).find((x) => x.status === 'paused')?.id;
+  store.close();
+  if (!opId) throw new NotFoundError('no paused operation to resume', 'see operations with: symphony history');
+  const client = await ensureAgent(stateDir);
+  await client.call('POST', `/v1/operations/${opId}/resume`);
+  const view = await follow(stateDir, client, opId, o.json);
+  await client.close();
+  const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${opId}` : '';
+  print(o, `operation ${opId} ${view.operation.status}${view.operation.error && !paused ? `: ${view.operation.error}` : ''}${paused}`, view);
+  return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
+}
+
 export function registerPause(program: Command): void {
   withCommon(program.command('pause <service-or-port>').description('hold new requests on a route (they wait, not fail) until resume or the timeout'))
     .option('--timeout <duration>', 'after this, held requests go through anyway', '30s')
@@ -34,8 +54,9 @@ export function registerPause(program: Command): void {
         print(o, `paused ${ids.join(', ')} for up to ${ms} ms; resume with: symphony resume ${target}`, { paused: ids, timeoutMs: ms });
       }),
     );
-  withCommon(program.command('resume <service-or-port>').description('let held and new requests through again')).action(
-    action(async (target: string, o: GlobalOptions) => {
+  withCommon(program.command('resume [service-port-or-operation]').description('let held requests through again (a route), or continue a paused operation (an op id, or none: the latest paused one)')).action(
+    action(async (target: string | undefined, o: GlobalOptions) => {
+      if (target === undefined || target.startsWith('op-')) return resumeOperation(o, target);
       const client = new RouterClient(join(routerDirOf(stateDirOf(o)), 'router.sock'));
       const ids = routeIds(o, target);
       for (const id of ids) await client.resume(id);
