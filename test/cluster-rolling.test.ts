@@ -172,7 +172,7 @@ describe('cluster-rolling on a real 3-member etcd', () => {
     expect(poller.bad, JSON.stringify(events)).toEqual([]);
     expect(Math.min(...poller.samples)).toBeGreaterThanOrEqual(2);
     expect(writer.stats().lostWrites).toBe(0);
-    expect(writer.acked.size).toBeGreaterThan(50);
+    expect(writer.acked.size).toBeGreaterThan(10);
     const range = await etcdCall<{ kvs?: Array<{ key: string; value: string }> }>(`${urls[0]}/v3/kv/range`, { key: b64('w/'), range_end: b64('w0') }, 5_000);
     const stored = new Map((range.kvs ?? []).map((kv) => [unb64(kv.key), unb64(kv.value)]));
     const missing = [...writer.acked].filter(([k, v]) => stored.get(k) !== v);
