@@ -16,6 +16,15 @@ let dir: string;
 let state: string;
 let port: number;
 let stable: string;
+let metricsPort: number;
+
+/** One sample of the router's Prometheus metrics, or 0 when the series does not exist. */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const text = (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
 
 beforeAll(async () => {
   port = await freePort();
@@ -44,7 +53,9 @@ routes:
     ),
   );
   state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
+  // The router is started by the first agent; it serves its metrics here.
+  metricsPort = await freePort();
+  const r = await symphony(['apply', '--yes'], { cwd: dir, env: { SYMPHONY_ROUTER_METRICS_PORT: String(metricsPort) } });
   expect(r.code, r.stderr).toBe(0);
   stable = (await agentStatus(state)).services[0].release!;
 });
@@ -88,8 +99,11 @@ describe('canary', () => {
     expect(out).toMatch(/operation \S+ undone: web:canary: canary gate failed at 10%: canary error rate [\d.]+% \(\d+\/\d+\) > 1\.0%; traffic goes back to web-[0-9a-f]{8}/);
     expect(out).toContain(`traffic goes back to ${stable}`);
     expect(out).toContain('symphony logs web');
-    // The canary really took a share, and only the canary failed.
+    // The canary really took a share, and only the canary failed; the router counted it.
     expect(during.versions.v2).toBeGreaterThan(0);
+    const canaryId = /replace\s+\S+ -> (web-[0-9a-f]{8})/.exec(r.stderr)![1];
+    expect(await metric('symphony_router_errors_total', { route: `default:${port}`, release: canaryId })).toBeGreaterThanOrEqual(during.failed);
+    expect(await metric('symphony_router_errors_total', { route: `default:${port}`, release: stable })).toBe(0);
     expect(during.failures.every((f) => f.includes('HTTP 500: v2 ')), during.failures.join('\n')).toBe(true);
 
     const cfg = await routerConfig(state);
@@ -101,6 +115,22 @@ describe('canary', () => {
     expect(s.operation?.status).toBe('undone');
     expect(await running()).toEqual(web.instances.map((i) => i.id).sort());
     expect(web.instances.every((i) => i.release === stable)).toBe(true);
+  });
+
+  it('rolls back by itself when the canary is slow: p99 against the stable release', async () => {
+    setApp(dir, 'web', { version: 'v2', slowMs: 400 });
+    const load = new Load(url(), { keepAlive: 3, fresh: 1 }).start();
+    await load.flowing();
+    const r = await symphony(['apply', '--yes'], { cwd: dir });
+    const during = await load.stop();
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(1);
+    expect(out).toMatch(/undone: web:canary: canary gate failed at 10%: canary p99 [\d.]+ ms > 2x stable p99 [\d.]+ ms; traffic goes back to /);
+    expect(during.failed, during.failures.join('\n')).toBe(0);
+    expect(during.versions.v2).toBeGreaterThan(0);
+    const s = await agentStatus(state);
+    expect(s.services[0].release).toBe(stable);
+    expect(await running()).toEqual(s.services[0].instances.map((i) => i.id).sort());
   });
 
   it('only stable answers once the failed canary is undone', async () => {
@@ -155,6 +185,12 @@ describe('canary', () => {
     const keptOnStable = clients.filter((c) => c.versions.filter((v) => v === 'v1').length > 3);
     expect(stillOnCanary.length, JSON.stringify(clients.map((c) => c.versions.join('')))).toBeGreaterThan(0);
     expect(keptOnStable.length).toBeGreaterThan(0);
+    // The router's Prometheus metrics carry both releases of the route.
+    const canaryId = /replace\s+\S+ -> (web-[0-9a-f]{8})/.exec(r.stderr)![1];
+    const routeId = `default:${port}`;
+    expect(await metric('symphony_router_requests_total', { route: routeId, release: canaryId, code: '2xx' })).toBeGreaterThan(0);
+    expect(await metric('symphony_router_requests_total', { route: routeId, release: stable, code: '2xx' })).toBeGreaterThan(0);
+    expect(await metric('symphony_router_request_duration_seconds_count', { route: routeId, release: canaryId })).toBeGreaterThan(0);
 
     const s = await agentStatus(state);
     const web = s.services.find((x) => x.name === 'web')!;

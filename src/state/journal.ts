@@ -79,7 +79,8 @@ export class Journal {
 
   stepEnded(operationId: string, seq: number, status: Exclude<StepStatus, 'pending' | 'started'>, detail?: unknown, error?: string): void {
     this.store.db
-      .prepare(`UPDATE steps SET status = ?, ended_at = ?, detail = ?, error = ? WHERE operation_id = ? AND seq = ?`)
+      // An undone step keeps the error it failed with, if any.
+      .prepare(`UPDATE steps SET status = ?, ended_at = ?, detail = ?, error = COALESCE(?, error) WHERE operation_id = ? AND seq = ?`)
       .run(status, now(), detail === undefined ? null : JSON.stringify(detail), error ?? null, operationId, seq);
   }
 

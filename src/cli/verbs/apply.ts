@@ -84,7 +84,7 @@ export function registerApply(program: Command): void {
         const view = await follow(stateDir, client, operation.id, o.json);
         await client.close();
         const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${view.operation.id}` : '';
-        print(o, `operation ${view.operation.id} ${view.operation.status}${paused}`, view);
+        print(o, `operation ${view.operation.id} ${view.operation.status}${view.operation.error && !paused ? `: ${view.operation.error}` : ''}${paused}`, view);
         return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
       }),
     );
