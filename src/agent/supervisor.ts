@@ -1,5 +1,5 @@
 import type { ExecDeps } from '../apply/context.js';
-import { handleOf, kindCtx, startInstance, stopInstance } from '../apply/instances.js';
+import { handleOf, kindCtx, startInstance, stopInstance, substitute } from '../apply/instances.js';
 import { LeaseStore } from '../state/lease.js';
 import { HealthTracker, probeOnce } from '../health/index.js';
 import { getKind } from '../kinds/registry.js';
@@ -108,7 +108,7 @@ export class Supervisor {
     const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
     const ctx = kindCtx(i.env, cfg);
     const kind = getKind(cfg.kind);
-    const env = Object.fromEntries(Object.entries(draft.env).map(([k, v]) => [k, this.deps.vault.substitute(i.env, v)]));
+    const { env } = substitute(this.deps, i.env, draft);
     const result = cfg.health
       ? await probeOnce(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: draft.cwd, env })
       : kind.probe

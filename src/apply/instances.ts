@@ -44,7 +44,8 @@ export async function startInstance(deps: ExecDeps, env: string, release: string
   const id = instanceId(release, ordinal);
   const existing = store.instance(id);
   if (existing && isRunning(deps, existing)) return existing;
-  for (const o of await driver.list()) if (o.id === id) await driver.stop(o, { graceMs: 2000 });
+  // The row is written before the spawn, so only an instance with a row can have an orphan process.
+  if (existing) for (const o of await driver.list()) if (o.id === id) await driver.stop(o, { graceMs: 2000 });
   let port = draft.port ?? existing?.port ?? null;
   if (port === null && draft.port === undefined) {
     const taken = new Set(store.db.prepare(`SELECT port FROM instances WHERE port IS NOT NULL AND status != 'stopped'`).pluck().all() as number[]);

@@ -4,7 +4,7 @@ import type { ReleaseConfig } from '../plan/types.js';
 import type { InstanceSpec } from '../runtime/types.js';
 import { rollCluster } from '../strategies/cluster-rolling/index.js';
 import { logDirOf } from './context.js';
-import { handleOf, instanceId, isRunning, kindCtx } from './instances.js';
+import { handleOf, instanceId, isRunning, kindCtx, substitute } from './instances.js';
 import { releaseConfig, type StepRun } from './step-run.js';
 
 /**
@@ -13,7 +13,7 @@ import { releaseConfig, type StepRun } from './step-run.js';
  * whose new instance already runs.
  */
 export async function rollMembers(r: StepRun, cfg: ReleaseConfig, previous: string): Promise<void> {
-  const { store, vault, driver } = r.deps;
+  const { store, driver } = r.deps;
   const env = r.plan.env;
   const kind = getKind(cfg.kind);
   const ctx = kindCtx(env, cfg);
@@ -23,8 +23,8 @@ export async function rollMembers(r: StepRun, cfg: ReleaseConfig, previous: stri
   const newId = r.step.release!;
   const spec = (c: ReleaseConfig, release: string, ordinal: string): InstanceSpec => {
     const d = c.instances.find((x) => x.ordinal === ordinal)!;
-    const envVars = Object.fromEntries(Object.entries(d.env).map(([k, v]) => [k, vault.substitute(env, v)]));
-    return { id: instanceId(release, ordinal), service: c.service, release, command: vault.substitute(env, d.command), cwd: d.cwd, env: envVars, port: d.port, logDir: logDirOf(r.deps.stateDir) };
+    const resolved = substitute(r.deps, env, d);
+    return { id: instanceId(release, ordinal), service: c.service, release, command: resolved.command, cwd: d.cwd, env: resolved.env, port: d.port, logDir: logDirOf(r.deps.stateDir) };
   };
   for (const o of await driver.list()) {
     const d = o.release === newId ? cfg.instances.find((x) => instanceId(newId, x.ordinal) === o.id) : undefined;

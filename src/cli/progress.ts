@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OperationRecord, StepRecord } from '../state/types.js';
 import { ensureAgent, type AgentClient } from './agent-client.js';
+import { print } from './common.js';
 
-interface OpView {
+export interface OpView {
   operation: OperationRecord;
   steps: StepRecord[];
   running: boolean;
@@ -47,4 +48,19 @@ export async function follow(stateDir: string, client: AgentClient, opId: string
     }
     await sleep(200);
   }
+}
+
+/** Submit a plan to the agent; returns the new operation's id. */
+export async function submit(client: AgentClient, body: { plan: unknown; secrets?: Record<string, string>; verb: string }): Promise<string> {
+  const { operation } = await client.call<{ operation: OperationRecord }>('POST', '/v1/operations', { plan: body.plan, secrets: body.secrets, requester: `${process.env.USER ?? 'user'} (symphony ${body.verb})` });
+  return operation.id;
+}
+
+/** Follow an operation to its end, print how it ended (why, or how to go on), and give the exit code. */
+export async function followToEnd(stateDir: string, client: AgentClient, opId: string, o: { json?: boolean }, label = 'operation'): Promise<number> {
+  const view = await follow(stateDir, client, opId, o.json);
+  await client.close();
+  const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${opId}` : '';
+  print(o, `${label} ${opId} ${view.operation.status}${view.operation.error && !paused ? `: ${view.operation.error}` : ''}${paused}`, view);
+  return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
 }

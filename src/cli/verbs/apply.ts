@@ -12,7 +12,7 @@ import { ensureAgent } from '../agent-client.js';
 import { action, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 import { computePlan, readSecrets } from '../planning.js';
 import { assertRehearsed } from '../../rehearse/record.js';
-import { follow } from '../progress.js';
+import { follow, followToEnd, submit } from '../progress.js';
 
 interface ApplyOptions extends GlobalOptions {
   yes?: boolean;
@@ -78,14 +78,10 @@ export function registerApply(program: Command): void {
           return 1;
         }
         const client = await ensureAgent(stateDir);
-        const { operation } = await client.call<{ operation: OperationRecord }>('POST', '/v1/operations', { plan, secrets, requester: `${process.env.USER ?? 'user'} (symphony apply)` });
-        if (!o.json) process.stderr.write(`operation ${operation.id} started (Ctrl-C detaches; it keeps running: symphony attach ${operation.id})\n`);
-        if (o.detach) return void print(o, operation.id, { operation: operation.id });
-        const view = await follow(stateDir, client, operation.id, o.json);
-        await client.close();
-        const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${view.operation.id}` : '';
-        print(o, `operation ${view.operation.id} ${view.operation.status}${view.operation.error && !paused ? `: ${view.operation.error}` : ''}${paused}`, view);
-        return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
+        const opId = await submit(client, { plan, secrets, verb: 'apply' });
+        if (!o.json) process.stderr.write(`operation ${opId} started (Ctrl-C detaches; it keeps running: symphony attach ${opId})\n`);
+        if (o.detach) return void print(o, opId, { operation: opId });
+        return followToEnd(stateDir, client, opId, o);
       }),
     );
   withCommon(program.command('attach [operation]').description('follow a running operation (the latest one by default)')).action(

@@ -4,10 +4,9 @@ import { makeDestroyPlan } from '../../plan/destroy.js';
 import { renderPlan } from '../../plan/render.js';
 import { loadStack } from '../../spec/index.js';
 import { StateStore } from '../../state/store.js';
-import type { OperationRecord } from '../../state/types.js';
 import { ensureAgent } from '../agent-client.js';
-import { action, envOf, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
-import { follow } from '../progress.js';
+import { action, envOf, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+import { followToEnd, submit } from '../progress.js';
 
 interface DestroyOptions extends GlobalOptions {
   volumes?: boolean;
@@ -33,11 +32,7 @@ export function registerDestroy(program: Command): void {
           return 1;
         }
         const client = await ensureAgent(stateDir);
-        const { operation } = await client.call<{ operation: OperationRecord }>('POST', '/v1/operations', { plan, requester: `${process.env.USER ?? 'user'} (symphony destroy)` });
-        const view = await follow(stateDir, client, operation.id, o.json);
-        await client.close();
-        print(o, `operation ${operation.id} ${view.operation.status}${view.operation.error ? `: ${view.operation.error}` : ''}`, view);
-        return view.operation.status === 'succeeded' ? 0 : 1;
+        return followToEnd(stateDir, client, await submit(client, { plan, verb: 'destroy' }), o);
       }),
     );
 }

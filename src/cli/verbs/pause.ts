@@ -10,7 +10,7 @@ import { action, envOf, print, requireStack, stateDirOf, withCommon, type Global
 import { Journal } from '../../state/journal.js';
 import { StateStore } from '../../state/store.js';
 import { ensureAgent } from '../agent-client.js';
-import { follow } from '../progress.js';
+import { followToEnd } from '../progress.js';
 
 interface PauseOptions extends GlobalOptions {
   timeout: string;
@@ -35,11 +35,7 @@ async function resumeOperation(o: GlobalOptions, id: string | undefined): Promis
   if (!opId) throw new NotFoundError('no paused operation to resume', 'see operations with: symphony history');
   const client = await ensureAgent(stateDir);
   await client.call('POST', `/v1/operations/${opId}/resume`);
-  const view = await follow(stateDir, client, opId, o.json);
-  await client.close();
-  const paused = view.operation.status === 'paused' ? `; continue with: symphony resume ${opId}` : '';
-  print(o, `operation ${opId} ${view.operation.status}${view.operation.error && !paused ? `: ${view.operation.error}` : ''}${paused}`, view);
-  return view.operation.status === 'succeeded' || view.operation.status === 'paused' ? 0 : 1;
+  return followToEnd(stateDir, client, opId, o);
 }
 
 export function registerPause(program: Command): void {

@@ -11,10 +11,9 @@ import type { ReleaseConfig } from '../../plan/types.js';
 import { getRuntimeDriver } from '../../runtime/registry.js';
 import { loadStack } from '../../spec/index.js';
 import { StateStore } from '../../state/store.js';
-import type { OperationRecord } from '../../state/types.js';
 import { ensureAgent } from '../agent-client.js';
-import { action, envOf, print, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
-import { follow } from '../progress.js';
+import { action, envOf, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+import { followToEnd, submit } from '../progress.js';
 
 interface RollbackOptions extends GlobalOptions {
   to?: string;
@@ -62,11 +61,7 @@ export function registerRollback(program: Command): void {
         }
         if (!o.json) process.stderr.write(renderPlan(plan) + '\n');
         const client = await ensureAgent(stateDir);
-        const { operation } = await client.call<{ operation: OperationRecord }>('POST', '/v1/operations', { plan, requester: `${process.env.USER ?? 'user'} (symphony rollback)` });
-        const view = await follow(stateDir, client, operation.id, o.json);
-        await client.close();
-        print(o, `rollback ${operation.id} ${view.operation.status}${view.operation.error ? `: ${view.operation.error}` : ''}`, view);
-        return view.operation.status === 'succeeded' ? 0 : 1;
+        return followToEnd(stateDir, client, await submit(client, { plan, verb: 'rollback' }), o, 'rollback');
       }),
     );
 }

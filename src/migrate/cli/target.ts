@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { postgresKind, postgresLayout } from '../../kinds/postgres/index.js';
-import type { KindContext } from '../../kinds/types.js';
+import { kindCtx } from '../../apply/instances.js';
 import type { ReleaseConfig } from '../../plan/types.js';
 import { SecretVault } from '../../secrets/vault.js';
 import type { LoadedStack, PostgresServiceSpec, ServiceNode } from '../../spec/index.js';
@@ -52,9 +52,6 @@ export function migrationsDirOf(stack: LoadedStack, svc: ServiceNode): string | 
   return dir ? resolve(stack.dir, dir) : null;
 }
 
-function contextOf(cfg: ReleaseConfig, env: string): KindContext {
-  return { stack: cfg.stack, env, service: cfg.service, spec: cfg.spec, stackDir: cfg.stackDir, volumePath: cfg.volumePath, ports: cfg.ports };
-}
 
 /**
  * Resolve the service's live connection from the recorded state: port, user and
@@ -75,7 +72,7 @@ export function resolveTarget(stateDir: string, stack: LoadedStack, serviceName?
     }
     const release = store.release(releaseId);
     if (!release) throw new MigrationTargetError(`release ${releaseId} of ${svc.name} is missing from the state store`, 'run: symphony apply');
-    const ctx = contextOf(release.config as ReleaseConfig, stack.env);
+    const ctx = kindCtx(stack.env, release.config as ReleaseConfig);
     const layout = postgresLayout(ctx);
     const password = new SecretVault(store).substitute(stack.env, postgresKind.attributes(ctx).password);
     const target: MigrationTarget = {
