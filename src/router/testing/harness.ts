@@ -59,7 +59,8 @@ export interface Answer {
 /** One HTTP request with node:http (no pooling surprises); socket errors reject. */
 export function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+    // A fresh connection per call: Node 20's global agent keeps sockets alive, and a pooled socket to a killed router hangs up instead of being refused.
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
