@@ -13,6 +13,7 @@ import { appFiles, cleanup, json, stackDir, stopAgent, symphony } from './helper
 let dir: string;
 let state: string;
 let port: number;
+let storePort: number;
 
 const stack = (p: number): string => `name: trio
 services:
@@ -34,7 +35,7 @@ services:
     dir: ./worker
 routes:
   - { listen: ${p}, to: api }
-  - { listen: ${p + 1}, to: store }
+  - { listen: ${storePort}, to: store }
 `;
 
 // Polls go straight to the agent's socket; the CLI's own `status` is exercised in the first test.
@@ -50,6 +51,9 @@ const pids = (s: EnvStatus, svc: string): number[] => s.services.find((x) => x.n
 
 beforeAll(async () => {
   port = await freePort();
+  // Two ports the kernel handed out, not `port + 1`, which something else may hold.
+  do storePort = await freePort();
+  while (storePort === port);
   dir = stackDir({ 'symphony.yaml': stack(port).replace('DATA_DIR: "${store-data}"', 'STORE: "1"'), ...appFiles('store'), ...appFiles('api'), ...appFiles('worker') });
   state = join(dir, '.symphony');
 });
@@ -67,7 +71,7 @@ describe('a 3-service stack of real processes', () => {
     for (const svc of s.services) for (const i of svc.instances) expect(i.alive, i.id).toBe(true);
     expect(s.services.find((x) => x.name === 'api')!.instances).toHaveLength(2);
     const res = await fetch(`http://127.0.0.1:${port}/upstream`);
-    expect(await res.text()).toBe(`http://127.0.0.1:${port + 1}`);
+    expect(await res.text()).toBe(`http://127.0.0.1:${storePort}`);
   });
 
   it('plans no change when nothing changed', async () => {
