@@ -1,6 +1,8 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirDigest } from '../src/apply/artifact.js';
 import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
 import { agentStatus, releaseFiles, setApp } from './fixtures/release-apps/stack.js';
@@ -8,12 +10,14 @@ import { cleanup, json, stackDir, stopAgent, symphony } from './helpers/cli.js';
 
 // Rollback through the real CLI: back to the warm previous release at once,
 // under load; back to a release whose warm instances were killed by hand; and
-// the clear refusals (unknown release, cold release whose files are gone).
+// a cold start from the release's own copy of its files; the clear refusals
+// (unknown release, cold release whose copy and files are both gone).
 let dir: string;
 let state: string;
 let port: number;
 let v1: string;
 let v2: string;
+let a2: string;
 
 interface History {
   services: { name: string; current: string; releases: { id: string; status: string; warmUntil: string | null }[] }[];
@@ -49,6 +53,7 @@ routes:
   setApp(dir, 'web', { version: 'v2' });
   expect((await symphony(['apply', '--yes'], { cwd: dir })).code).toBe(0);
   v2 = (await webStatus()).release!;
+  a2 = dirDigest(join(dir, 'web'));
 });
 
 afterAll(async () => {
@@ -116,17 +121,31 @@ describe('symphony rollback', () => {
     expect(await body()).toMatch(/^v2 /);
   });
 
-  it('to a release that is no longer warm and whose files changed on disk: refused with the way out', async () => {
+  it('to a release that is no longer warm and whose files changed on disk: a cold start from its own copy of the files', async () => {
     // No agent runs, so no supervisor brings the killed instances back meanwhile.
     const warm = (await webStatus()).instances.filter((i) => i.release === v1);
     await stopAgent(state);
     for (const i of warm) process.kill(i.pid!, 'SIGKILL');
     for (let n = 0; n < 100 && warm.some((i) => isAlive(i.pid!)); n++) await sleep(20);
     const r = await symphony(['rollback', 'web', '--to', v1], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain(`roll back to ${v1} (cold start)`);
+    expect(await body()).toMatch(/^v1 /);
+    expect(readFileSync(join(dir, 'web', 'server.mjs'), 'utf8')).toContain('"v2"');
+  });
+
+  it('to a cold release whose copy of the files is gone and whose files changed on disk: refused with the way out', async () => {
+    const warm = (await webStatus()).instances.filter((i) => i.release === v2);
+    await stopAgent(state);
+    for (const i of warm) process.kill(i.pid!, 'SIGKILL');
+    for (let n = 0; n < 100 && warm.some((i) => isAlive(i.pid!)); n++) await sleep(20);
+    rmSync(join(state, 'artifacts', a2), { recursive: true });
+    setApp(dir, 'web', { version: 'v3' });
+    const r = await symphony(['rollback', 'web', '--to', v2], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${v1} is no longer warm and its files differ from what is on disk now`);
+    expect(r.stderr).toContain(`${v2} is no longer warm, its copy of the files is gone, and its files differ from what is on disk now`);
     expect(r.stderr).toContain('symphony apply');
-    expect(await body()).toMatch(/^v2 /);
+    expect(await body()).toMatch(/^v1 /);
   });
 });
 

@@ -1,7 +1,8 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirDigest } from '../src/apply/artifact.js';
 import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
 import { agentStatus, releaseFiles, setApp, type AppVariant } from './fixtures/release-apps/stack.js';
@@ -15,6 +16,7 @@ let port: number;
 let breaker: string;
 let v1: AppVariant;
 let r1: string;
+let a1: string;
 let r2: string;
 
 interface History {
@@ -48,6 +50,7 @@ routes:
   state = join(dir, '.symphony');
   expect((await symphony(['apply', '--yes'], { cwd: dir })).code).toBe(0);
   r1 = (await agentStatus(state)).services[0].release!;
+  a1 = dirDigest(join(dir, 'web'));
   setApp(dir, 'web', { version: 'v2', modeFile: breaker });
   expect((await symphony(['apply', '--yes'], { cwd: dir })).code).toBe(0);
   r2 = (await agentStatus(state)).services[0].release!;
@@ -69,14 +72,14 @@ describe('warm window and cold rollback', () => {
     expect(await releaseStatus(r1)).toBe('retired');
   });
 
-  it('a rollback to the retired release is refused while its files are not on disk', async () => {
-    const r = await symphony(['rollback', 'web'], { cwd: dir });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${r1} is no longer warm and its files differ`);
+  it('the retired release keeps its own copy of its files, while the files on disk are the next version', async () => {
+    const copy = join(state, 'artifacts', a1);
+    expect(readFileSync(join(copy, 'server.mjs'), 'utf8')).toContain('"v1"');
+    expect(readFileSync(join(dir, 'web', 'server.mjs'), 'utf8')).toContain('"v2"');
   });
 
   it('a cold rollback whose health fails is undone: the live release keeps serving', async () => {
-    setApp(dir, 'web', v1);
+    // The files on disk stay v2: the rollback runs v1 from its own copy.
     writeFileSync(breaker, 'exit');
     const load = new Load(`http://127.0.0.1:${port}`, { keepAlive: 2, fresh: 1 }).start();
     await load.flowing();

@@ -7,6 +7,7 @@ import type { ReleaseConfig } from '../plan/types.js';
 import { rotateLogs } from '../runtime/process/index.js';
 import type { InstanceRecord } from '../state/types.js';
 import { logDirOf } from '../apply/context.js';
+import { runDirOf } from '../apply/snapshot.js';
 
 /** Restart delay after the n-th consecutive crash: 1 s, 2 s, 4 s… capped at 30 s. */
 export function backoffMs(restarts: number): number {
@@ -110,7 +111,7 @@ export class Supervisor {
     const kind = getKind(cfg.kind);
     const { env } = substitute(this.deps, i.env, draft);
     const result = cfg.health
-      ? await probeOnce(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: draft.cwd, env })
+      ? await probeOnce(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: runDirOf(this.deps.stateDir, cfg, draft), env })
       : kind.probe
         ? await kind.probe(ctx, draft, env)
         : { ok: true, detail: 'running' };

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const SKIP = new Set(['node_modules', '.git', '.symphony']);
+/** Names a release's digest (and its snapshot) leaves out, at any depth. */
+export const DIGEST_SKIP: ReadonlySet<string> = new Set(['node_modules', '.git', '.symphony']);
 
 /**
  * Digest of an app's files (paths, modes and contents), so that a change of
@@ -13,7 +14,7 @@ export function dirDigest(root: string): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
-      if (SKIP.has(name)) continue;
+      if (DIGEST_SKIP.has(name)) continue;
       const path = join(dir, name);
       const st = statSync(path);
       if (st.isDirectory()) walk(path);

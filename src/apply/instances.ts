@@ -7,6 +7,7 @@ import type { InstanceHandle } from '../runtime/types.js';
 import type { InstanceRecord } from '../state/types.js';
 import { firstFreePort } from '../util/ports.js';
 import { logDirOf, type ExecDeps } from './context.js';
+import { ensureSnapshot, runDirOf } from './snapshot.js';
 
 /** App instances get ports in [24000, 32000): below the kernel's ephemeral range (32768+), above the stable ports (21000+). */
 export const INSTANCE_PORT_BASE = 24000;
@@ -54,9 +55,12 @@ export async function startInstance(deps: ExecDeps, env: string, release: string
     port = await firstFreePort(from, taken, INSTANCE_PORT_BASE + INSTANCE_PORT_SPAN - 1);
   }
   const service = release.slice(0, release.lastIndexOf('-'));
+  const cfg = store.release(release)?.config as ReleaseConfig | undefined;
+  // An app's instance runs in its release's own copy of the files (made once, checked against the plan).
+  const cwd = cfg ? ensureSnapshot(deps.stateDir, cfg, draft) : draft.cwd;
   store.putInstance({ id, env, service, release, ordinal, pid: null, startTime: null, port, status: 'starting' });
   const resolved = substitute(deps, env, draft);
-  const h = await driver.start({ id, service, release, command: resolved.command, cwd: draft.cwd, env: resolved.env, port: port ?? undefined, logDir: logDirOf(deps.stateDir) });
+  const h = await driver.start({ id, service, release, command: resolved.command, cwd, env: resolved.env, port: port ?? undefined, logDir: logDirOf(deps.stateDir) });
   store.updateInstance(id, { pid: h.pid, startTime: h.startTime, status: 'running', health: 'unknown' });
   store.addEvent(env, 'instance-started', `started ${id} (pid ${h.pid}${port ? `, port ${port}` : ''})`, { service, instance: id });
   return store.instance(id)!;
@@ -81,7 +85,7 @@ export async function waitInstanceHealthy(deps: ExecDeps, ctx: KindContext, cfg:
   const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
   const logFile = deps.driver.logFile(i.id);
   if (cfg.health) {
-    await waitHealthy(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: draft.cwd, env: substitute(deps, i.env, draft).env }, { instance: i.id, logFile, isAlive });
+    await waitHealthy(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: runDirOf(deps.stateDir, cfg, draft), env: substitute(deps, i.env, draft).env }, { instance: i.id, logFile, isAlive });
   } else {
     const kind = getKind(cfg.kind);
     const timeoutMs = 60_000;

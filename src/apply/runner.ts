@@ -6,6 +6,7 @@ import { LeaseStore } from '../state/lease.js';
 import type { OperationRecord, StepRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
 import { IRREVERSIBLE, doStep, undoStep } from './verbs.js';
+import { pruneSnapshots, snapshotsInUse } from './snapshot.js';
 import { RollPaused } from './roll.js';
 
 export interface Outcome {
@@ -75,6 +76,7 @@ export async function runOperation(deps: ExecDeps, op: OperationRecord, leaseId:
     return { status: 'succeeded' };
   } finally {
     clearInterval(beat);
+    pruneOldSnapshots(deps);
     leases.release(plan.env, leaseId);
   }
 }
@@ -104,4 +106,14 @@ async function compensate(deps: ExecDeps, op: OperationRecord, plan: Plan, faile
     }
   }
   return all && failedReversible ? 'undone' : 'failed';
+}
+
+/** Drop copies of app files that no kept release needs any more; never fails an operation. */
+function pruneOldSnapshots(deps: ExecDeps): void {
+  try {
+    const removed = pruneSnapshots(deps.stateDir, snapshotsInUse(deps.store));
+    if (removed.length > 0) deps.log.info({ removed: removed.map((d) => d.slice(0, 8)) }, 'removed old release file copies');
+  } catch (err) {
+    deps.log.warn({ err: describeError(err).error }, 'could not prune old release file copies');
+  }
 }

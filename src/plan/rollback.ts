@@ -18,6 +18,8 @@ export interface RollbackInput {
   replicas: number;
   /** Digest of the app's files as they are on disk now (apps only). */
   currentArtifact?: string;
+  /** Digests whose copy of the files is kept under the state dir (releases run from it). */
+  keptArtifacts?: string[];
 }
 
 export class RollbackError extends SymphonyError {
@@ -41,9 +43,10 @@ export function makeRollbackPlan(inp: RollbackInput): Plan {
   const cfg = target.config as ReleaseConfig;
   const warm = (inp.running[targetId] ?? 0) > 0;
   if (cfg.kind !== 'app') throw new RollbackError(`rollback of ${cfg.kind} services is not supported; change the stack file and apply`, 'edit the stack file back, then: symphony apply');
-  if (!warm && inp.currentArtifact !== undefined && inp.currentArtifact !== cfg.artifact) {
+  const kept = inp.keptArtifacts?.includes(cfg.artifact) ?? false;
+  if (!warm && !kept && inp.currentArtifact !== undefined && inp.currentArtifact !== cfg.artifact) {
     throw new RollbackError(
-      `${targetId} is no longer warm and its files differ from what is on disk now (${cfg.artifact.slice(0, 8)} vs ${inp.currentArtifact.slice(0, 8)})`,
+      `${targetId} is no longer warm, its copy of the files is gone, and its files differ from what is on disk now (${cfg.artifact.slice(0, 8)} vs ${inp.currentArtifact.slice(0, 8)})`,
       `put its files back (e.g. git checkout) and run symphony apply, or roll back within the warm window next time (deploy.warm)`,
     );
   }

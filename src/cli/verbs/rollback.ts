@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dirDigest } from '../../apply/artifact.js';
+import { keptArtifacts } from '../../apply/snapshot.js';
 import { handleOf } from '../../apply/instances.js';
 import { NotFoundError } from '../../errors.js';
 import { registerBuiltinKinds } from '../../kinds/builtin.js';
@@ -55,6 +56,7 @@ export function registerRollback(program: Command): void {
             running,
             replicas: running[rec.currentRelease ?? ''] ?? (cur?.instances.length || 1),
             currentArtifact,
+            keptArtifacts: keptArtifacts(stateDir),
           });
         } finally {
           store.close();
