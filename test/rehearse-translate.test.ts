@@ -77,6 +77,21 @@ describe('translation of a target to its rehearsal copy (pure)', () => {
     expect(r.serial).toBe(3);
   });
 
+  it('translates named stable ports (an etcd service: client-<i>, peer-<i>) in ports and in the command', () => {
+    const etcdMap: CopyMap = { ...map, ports: { 21000: 41000, 21001: 41001, 21002: 41002 } };
+    const kv: ReleaseConfig = {
+      ...pgConfig, service: 'kv', kind: 'etcd', ports: { 'client-0': 21000, 'peer-0': 21001 }, spec: { etcd: { version: '3.4', members: 1 }, volume: 'kv' },
+      instances: [{ ordinal: 'm0', command: 'exec etcd --listen-peer-urls=http://127.0.0.1:21001 --initial-cluster=kv-0=http://127.0.0.1:21001', cwd: '/s', env: {}, port: 21000 }],
+    };
+    const out = translatePlan({ ...plan, releases: { 'kv-44444444': kv } }, {}, etcdMap, 0);
+    const cfg = Object.values(out.releases)[0];
+    expect(cfg.ports).toEqual({ 'client-0': 41000, 'peer-0': 41001 });
+    expect(cfg.instances[0].port).toBe(41000);
+    expect(cfg.instances[0].command).toBe('exec etcd --listen-peer-urls=http://127.0.0.1:41001 --initial-cluster=kv-0=http://127.0.0.1:41001');
+    expect(cfg.spec).toEqual(kv.spec);
+    expect(cfg.deploy.drainMs).toBe(21000);
+  });
+
   it('translates the plan: same steps, copy release ids, previous = the restored release', () => {
     const { ids } = restorePlan(plan, current, map, 0);
     const t = translatePlan(plan, ids, map, 9);

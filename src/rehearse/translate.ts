@@ -42,12 +42,17 @@ export function translateString(text: string, map: CopyMap): string {
   return out;
 }
 
+/**
+ * `inPorts`: the value sits under a `ports` key, so every number in it is a
+ * port whatever its own key (`client-0`, `peer-2`: an etcd service's stable
+ * ports). Missing one leaves the copy's members pointed at the target's peers.
+ */
 function translateValue(value: unknown, map: CopyMap, key: string | null, inPorts: boolean): unknown {
   if (typeof value === 'string') return translateString(value, map);
   if (typeof value === 'number') return (inPorts || (key !== null && PORT_KEYS.has(key))) && map.ports[value] !== undefined ? map.ports[value] : value;
-  if (Array.isArray(value)) return value.map((v) => translateValue(v, map, null, false));
+  if (Array.isArray(value)) return value.map((v) => translateValue(v, map, null, inPorts));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, translateValue(v, map, k, k === 'ports')]));
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, translateValue(v, map, k, inPorts || k === 'ports')]));
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { chownSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kindCtx } from '../apply/instances.js';
 import { clusterToken, EtcdCluster, etcdMembers, memberEndpoints } from '../kinds/etcd/index.js';
@@ -68,29 +68,45 @@ async function copyPostgres(inp: VolumeCopyInput, from: string, to: string): Pro
 }
 
 /**
- * etcd: one snapshot of the running cluster (taken from a healthy member),
- * restored into each copy member's data directory with the copy's member
- * names and peer URLs, so the copy forms its own cluster from the same data.
+ * etcd: one snapshot of the running cluster (`/v3/maintenance/snapshot`, the
+ * call `etcdctl snapshot save` makes: one read transaction of the backend, so
+ * a point-in-time image), restored into a fresh data directory per copy
+ * member with the copy's names and peer URLs and a token of its own. Member
+ * and cluster ids are derived from peer URLs and token, so the copy's ids can
+ * never equal the target's: a copy member that reached a target peer would be
+ * refused (cluster id mismatch) instead of being taken for one of its members.
  */
 async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<void> {
   const snap = join(inp.scratch, `${inp.service.name}.snapshot.db`);
   mkdirSync(inp.scratch, { recursive: true, mode: 0o700 });
+  const target = etcdMembers(kindCtx(inp.env, inp.service.config));
+  const ctx = kindCtx(inp.env, inp.copy);
+  const members = etcdMembers(ctx);
+  const targetPorts = new Set(target.flatMap((m) => [m.clientPort, m.peerPort]));
+  const shared = members.filter((m) => targetPorts.has(m.clientPort) || targetPorts.has(m.peerPort));
+  if (shared.length) fail(inp, `copy member ${shared[0].name} would use a port of the target (${shared[0].clientPort}/${shared[0].peerPort})`, 'this is a bug in the rehearsal port map: report it with symphony rehearse --json');
   try {
     await new EtcdCluster(memberEndpoints(kindCtx(inp.env, inp.service.config))).snapshot(snap);
   } catch (err) {
     fail(inp, `snapshot of the target's cluster failed: ${(err as Error).message}`, `check the cluster: symphony status --env ${inp.env}`);
   }
-  const ctx = kindCtx(inp.env, inp.copy);
-  const members = etcdMembers(ctx);
   const cluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
+  const token = rehearsalToken(clusterToken(ctx), inp.rehearsal);
   mkdirSync(to, { recursive: true, mode: 0o700 });
   for (const m of members) {
+    if (existsSync(m.dataDir)) fail(inp, `${m.dataDir} already exists`, 'a copy starts from an empty directory: remove it and rehearse again');
     const res = await run('etcdctl', [
       'snapshot', 'restore', snap, `--name=${m.name}`, `--data-dir=${m.dataDir}`,
-      `--initial-cluster=${cluster}`, `--initial-cluster-token=${clusterToken(ctx)}`, `--initial-advertise-peer-urls=${peerUrl(m)}`,
+      `--initial-cluster=${cluster}`, `--initial-cluster-token=${token}`, `--initial-advertise-peer-urls=${peerUrl(m)}`,
     ], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 120_000 });
     if (res.code !== 0) fail(inp, `etcdctl snapshot restore into ${m.dataDir} failed (exit ${res.code}): ${res.stderr.trim()}`, 'run the same etcdctl command by hand to see why');
   }
+  rmSync(snap, { force: true });
+}
+
+/** The copy's cluster token: the target's, marked with the rehearsal, so no copy member shares an id with the target. */
+export function rehearsalToken(targetToken: string, rehearsal: string): string {
+  return `${targetToken}-rehearsal-${rehearsal}`;
 }
 
 /** Copy the volume of one service of the target into the copy, consistently for its kind. */
