@@ -67,8 +67,11 @@ export class Supervisor {
     }
   }
 
-  private async watch(i: InstanceRecord): Promise<void> {
+  private async watch(seen: InstanceRecord): Promise<void> {
     const { store, driver } = this.deps;
+    // The row may have changed since the tick listed it (an operation stopped it meanwhile): act on what it is now.
+    const i = store.instance(seen.id);
+    if (!i || (i.status !== 'running' && i.status !== 'crashed')) return;
     const h = handleOf(i);
     const alive = h !== null && driver.isAlive(h);
     if (alive) {
