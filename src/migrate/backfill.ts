@@ -1,25 +1,71 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { BackfillError } from './errors.js';
 import type { TableLayout } from './layout.js';
-import { ident, qualified } from './names.js';
+import { BACKFILL_FLAG, ident, literal, qualified } from './names.js';
+import type { BackfillFill } from './plan-types.js';
 import { runTx, pgCode, withRetry, type RetryPolicy } from './session.js';
 
 export interface BackfillOptions extends RetryPolicy {
-  batchSize: number;
   migration: string;
+  /** The migration's hash: the value of the session flag its trigger looks for. */
+  hash: string;
+  /** Fixed rows per batch. When unset, batch size adapts so a batch takes about `batchTargetMs`. */
+  batchSize?: number;
+  batchTargetMs: number;
+  /** Compute this fill in the batch UPDATE itself, the trigger stepping aside; null: touch rows, the trigger fills. */
+  direct: BackfillFill | null;
+}
+
+const FIRST_BATCH = 1000;
+const MIN_BATCH = 100;
+const MAX_BATCH = 50_000;
+
+/** What one batch UPDATE sets, and which rows of the range it needs to touch. */
+interface BatchSql {
+  set: string;
+  where: string;
+}
+
+function batchSql(key: string, direct: BackfillFill | null): BatchSql {
+  if (!direct) return { set: `${key} = ${key}`, where: '' };
+  const col = ident(direct.column);
+  return { set: `${col} = (${direct.value})`, where: direct.onlyWhenNull ? ` AND ${col} IS NULL` : '' };
+}
+
+/** Next batch size: aim at the target duration, at most doubling or halving per batch. */
+export function nextBatchSize(size: number, elapsedMs: number, targetMs: number): number {
+  const wanted = (size * targetMs) / Math.max(1, elapsedMs);
+  return Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.min(size * 2, Math.max(size / 2, wanted)))));
 }
 
 /**
- * Touch every row of a table in small batches so the migration's BEFORE UPDATE
- * trigger fills new columns. Batches walk the primary key when it has one
- * column, else ctid page ranges. Returns the number of rows touched.
+ * Fill new columns of every row of a table, in short batches that each run as
+ * one autocommit statement (row locks held for that statement only). The
+ * session runs with synchronous_commit off (a crash loses at most the last
+ * batches, and start resumes the backfill) and the lock_timeout of the policy.
+ * Returns the number of rows updated.
  */
 export async function backfillTable(client: pg.ClientBase, schema: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
   const t = qualified(schema, table.physical);
-  if (table.primaryKey.length === 1) return backfillByKey(client, t, table, opts);
+  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(opts.lockTimeoutMs))}; SET synchronous_commit = off`);
+  try {
+    if (table.primaryKey.length === 1) {
+      const direct = opts.direct;
+      if (direct) await client.query(`SELECT set_config(${literal(BACKFILL_FLAG)}, $1, false)`, [opts.hash]);
+      return await backfillByKey(client, t, table, opts, batchSql(ident(table.primaryKey[0]), direct));
+    }
+    return await backfillByPage(client, t, table, opts);
+  } finally {
+    await client.query(`RESET lock_timeout; RESET synchronous_commit; RESET ${BACKFILL_FLAG}`);
+  }
+}
+
+/** Tables without a one-column key: ctid page ranges, the trigger filling each touched row. */
+async function backfillByPage(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
   const first = ident(table.columns[0].physical);
   const pages = (await client.query<{ p: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS p`, [t])).rows[0].p;
-  const step = Math.max(1, Math.floor(opts.batchSize / 50));
+  const step = Math.max(1, Math.floor((opts.batchSize ?? FIRST_BATCH * 4) / 50));
   let total = 0;
   for (let p = 0; p <= Number(pages); p += step) {
     const range = `ctid >= '(${p},0)'::tid AND ctid < '(${p + step},0)'::tid`;
@@ -42,11 +88,12 @@ export async function backfillTable(client: pg.ClientBase, schema: string, table
   return total;
 }
 
-async function findFailingRow(client: pg.ClientBase, t: string, k: string, type: string, lower: string, params: unknown[], opts: BackfillOptions, table: string, cause: Error): Promise<never> {
+/** Re-run a failed batch row by row to name the row whose expression fails. */
+async function findFailingRow(client: pg.ClientBase, t: string, k: string, type: string, sql: BatchSql, lower: string, params: unknown[], opts: BackfillOptions, table: string, cause: Error): Promise<never> {
   const keys = await client.query<{ id: string }>(`SELECT ${k}::text AS id FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1`, params);
   for (const r of keys.rows) {
     try {
-      await client.query(`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = CAST($1 AS ${type})`, [r.id]);
+      await client.query(`UPDATE ${t} SET ${sql.set} WHERE ${k} = CAST($1 AS ${type})${sql.where}`, [r.id]);
     } catch (rowErr) {
       throw new BackfillError(opts.migration, table, `${k.replace(/"/g, '')}=${r.id}`, (rowErr as Error).message);
     }
@@ -55,39 +102,36 @@ async function findFailingRow(client: pg.ClientBase, t: string, k: string, type:
 }
 
 /**
- * Walk the one-column primary key in batches. Each batch finds its upper key
- * with an index-only scan, then updates the key range as a single autocommit
- * statement (its own transaction, row locks held for that statement only);
- * a range scan touches heap pages in order, about a third cheaper than joining
- * a key list. lock_timeout is set on the session for the whole walk.
+ * Walk the one-column primary key. One statement a batch: a CTE finds the
+ * batch's upper key with an index-only scan over the next `size` keys, and the
+ * UPDATE covers the key range up to it (heap pages in order, nothing rescanned).
  */
-async function backfillByKey(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
+async function backfillByKey(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions, sql: BatchSql): Promise<number> {
   const k = ident(table.primaryKey[0]);
   const type = table.columns.find((c) => c.physical === table.primaryKey[0])?.type ?? 'text';
   const what = `backfill of ${table.physical}`;
   let last: string | null = null;
+  let size = opts.batchSize ?? FIRST_BATCH;
   let total = 0;
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(opts.lockTimeoutMs))}`);
-  try {
-    for (;;) {
-      const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
-      const params: unknown[] = last === null ? [opts.batchSize] : [opts.batchSize, last];
-      const bound = await client.query<{ upper: string; n: number }>(
-        `SELECT max(${k})::text AS upper, count(*)::int AS n FROM (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1) AS b`, params);
-      const { upper, n } = bound.rows[0];
-      if (n === 0 || upper === null) return total;
-      const range = `${last === null ? 'true' : `${k} > CAST($1 AS ${type})`} AND ${k} <= CAST($${last === null ? 1 : 2} AS ${type})`;
-      const rangeParams = last === null ? [upper] : [last, upper];
-      try {
-        total += (await withRetry(opts, what, () => client.query(`UPDATE ${t} SET ${k} = ${k} WHERE ${range}`, rangeParams))).rowCount ?? 0;
-      } catch (err) {
-        if (pgCode(err) === undefined) throw err;
-        await findFailingRow(client, t, k, type, lower, params, opts, table.physical, err as Error);
-        throw err;
-      }
-      last = upper;
+  for (;;) {
+    const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
+    const params: unknown[] = last === null ? [size] : [size, last];
+    const statement = `WITH b AS (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1),
+      r AS (SELECT max(${k}) AS hi FROM b),
+      u AS (UPDATE ${t} SET ${sql.set} WHERE ${lower} AND ${k} <= (SELECT hi FROM r)${sql.where} RETURNING 1)
+      SELECT (SELECT hi FROM r)::text AS upper, (SELECT count(*) FROM u)::int AS n`;
+    const began = performance.now();
+    let res: pg.QueryResult<{ upper: string | null; n: number }>;
+    try {
+      res = await withRetry(opts, what, () => client.query<{ upper: string | null; n: number }>(statement, params));
+    } catch (err) {
+      if (pgCode(err) === undefined) throw err;
+      return findFailingRow(client, t, k, type, sql, lower, params, opts, table.physical, err as Error);
     }
-  } finally {
-    await client.query('RESET lock_timeout');
+    const { upper, n } = res.rows[0];
+    if (upper === null) return total;
+    total += n;
+    last = upper;
+    if (opts.batchSize === undefined) size = nextBatchSize(size, performance.now() - began, opts.batchTargetMs);
   }
 }

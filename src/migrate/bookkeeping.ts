@@ -72,7 +72,7 @@ export async function listVersions(client: pg.ClientBase): Promise<VersionRecord
 export function insertVersion(rec: Pick<VersionRecord, 'name' | 'file' | 'schema' | 'previous' | 'operations' | 'layoutBefore'>): [string, unknown[]] {
   return [
     `INSERT INTO ${S}.versions (name, file, schema, previous, status, operations, layout_before) VALUES ($1, $2, $3, $4, 'in-flight', $5, $6)
-     ON CONFLICT (name) DO UPDATE SET status = 'in-flight', started_at = now(), completed_at = NULL, error = NULL, moved_aside = '[]',
+     ON CONFLICT (name) DO UPDATE SET status = 'in-flight', started_at = now(), completed_at = NULL, error = NULL,
        schema = EXCLUDED.schema, previous = EXCLUDED.previous, operations = EXCLUDED.operations, layout_before = EXCLUDED.layout_before`,
     [rec.name, rec.file, rec.schema, rec.previous, JSON.stringify(rec.operations), JSON.stringify(rec.layoutBefore)],
   ];
@@ -80,7 +80,8 @@ export function insertVersion(rec: Pick<VersionRecord, 'name' | 'file' | 'schema
 
 export function finishVersion(name: string, status: VersionStatus, extra: { movedAside?: MovedAside[]; error?: string } = {}): [string, unknown[]] {
   return [
-    `UPDATE ${S}.versions SET status = $2, completed_at = now(), moved_aside = $3, error = $4 WHERE name = $1`,
+    // moved_aside accumulates: a version rolled back twice reports what both rollbacks kept.
+    `UPDATE ${S}.versions SET status = $2, completed_at = now(), moved_aside = moved_aside || $3::jsonb, error = $4 WHERE name = $1`,
     [name, status, JSON.stringify(extra.movedAside ?? []), extra.error ?? null],
   ];
 }

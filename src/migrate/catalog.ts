@@ -36,3 +36,24 @@ export async function readLayout(client: pg.ClientBase, schema: string): Promise
   }
   return { schema, tables: [...tables.values()] };
 }
+
+/**
+ * Names in use in `schema`, as the planner's `asideTaken` keys: `t:<relation>`
+ * for every relation, `c:<table>.<column>` for every column.
+ */
+export async function takenNames(client: pg.ClientBase, schema: string): Promise<Set<string>> {
+  const res = await client.query<{ rel: string; col: string | null }>(
+    `SELECT c.relname AS rel, a.attname AS col
+       FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+      WHERE n.nspname = $1`,
+    [schema],
+  );
+  const out = new Set<string>();
+  for (const r of res.rows) {
+    out.add(`t:${r.rel}`);
+    if (r.col !== null) out.add(`c:${r.rel}.${r.col}`);
+  }
+  return out;
+}

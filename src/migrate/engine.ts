@@ -2,7 +2,7 @@ import pg from 'pg';
 import { MigrationError } from '../errors.js';
 import { backfillTable } from './backfill.js';
 import { BOOKKEEPING_DDL, finishVersion, insertVersion, listVersions, type VersionRecord } from './bookkeeping.js';
-import { readLayout } from './catalog.js';
+import { readLayout, takenNames } from './catalog.js';
 import { BackfillError, MigrationInFlightError } from './errors.js';
 import type { Layout } from './layout.js';
 import { baselineSchemaName, ident, versionSchemaName } from './names.js';
@@ -15,9 +15,13 @@ export interface EngineOptions {
   baseSchema?: string;
   /** Prefix of version schemas (default: the base schema), e.g. the stack name. */
   schemaPrefix?: string;
-  /** Rows per backfill batch (default 4000: on a loaded 2-core machine ~100 ms a batch, see bench/migrate). */
+  /** Fixed rows per backfill batch. Default: adaptive, each batch sized to take about `batchTargetMs`. */
   batchSize?: number;
+  /** Target duration of one adaptive backfill batch (default 50 ms: row locks are held that long at most). */
+  batchTargetMs?: number;
+  /** lock_timeout of every DDL transaction (default 100 ms: the longest writers queue behind a waiting DDL). */
   lockTimeoutMs?: number;
+  /** Tries after a lock timeout (default 12, backoff doubling from `backoffMs`, capped at 2 s, jittered). */
   retries?: number;
   backoffMs?: number;
 }
@@ -61,15 +65,17 @@ export class MigrationEngine {
   private readonly base: string;
   private readonly prefix: string;
   private readonly policy: RetryPolicy;
-  private readonly batchSize: number;
+  private readonly batchSize: number | undefined;
+  private readonly batchTargetMs: number;
 
   constructor(connection: string | pg.Pool, opts: EngineOptions = {}) {
     this.ownsPool = typeof connection === 'string';
     this.pool = typeof connection === 'string' ? new pg.Pool({ connectionString: connection, max: 2 }) : connection;
     this.base = opts.baseSchema ?? 'public';
     this.prefix = opts.schemaPrefix ?? this.base;
-    this.batchSize = opts.batchSize ?? 4000;
-    this.policy = { lockTimeoutMs: opts.lockTimeoutMs ?? 500, retries: opts.retries ?? 8, backoffMs: opts.backoffMs ?? 50 };
+    this.batchSize = opts.batchSize;
+    this.batchTargetMs = opts.batchTargetMs ?? 50;
+    this.policy = { lockTimeoutMs: opts.lockTimeoutMs ?? 100, retries: opts.retries ?? 12, backoffMs: opts.backoffMs ?? 50 };
   }
 
   /** Schema name of a version under this engine's prefix. */
@@ -95,8 +101,8 @@ export class MigrationEngine {
     };
   }
 
-  private plan(layoutBefore: Layout, m: Migration): MigrationPlan {
-    return planMigration(layoutBefore, m, this.schemaFor(m.name));
+  private plan(layoutBefore: Layout, m: Migration, asideTaken?: ReadonlySet<string>): MigrationPlan {
+    return planMigration(layoutBefore, m, this.schemaFor(m.name), asideTaken);
   }
 
   async start(m: Migration): Promise<StartResult> {
@@ -113,14 +119,17 @@ export class MigrationEngine {
       const previous = st.current;
       if (!resumed) {
         const prevExists = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [previous])).rowCount === 1;
+        const record = insertVersion({ name: m.name, file: m.file, schema: plan.schema, previous, operations: m.operations, layoutBefore: before });
         const statements: Statement[] = [...(prevExists ? [] : viewStatements(previous, before)), ...plan.startTx];
         try {
-          await runTx(client, this.policy, `start of ${m.name}`, statements, async (c) => {
-            const views = plan.rereadAfterStart ? viewStatements(plan.schema, await readLayout(c, this.base)) : plan.views;
-            for (const v of views) await c.query(v);
-            const [sql, params] = insertVersion({ name: m.name, file: m.file, schema: plan.schema, previous, operations: m.operations, layoutBefore: before });
-            await c.query(sql, params);
-          });
+          if (plan.rereadAfterStart) {
+            await runTx(client, this.policy, `start of ${m.name}`, statements, async (c) => {
+              for (const v of viewStatements(plan.schema, await readLayout(c, this.base))) await c.query(v);
+              await c.query(record[0], record[1]);
+            });
+          } else {
+            await runTx(client, this.policy, `start of ${m.name}`, [...statements, ...plan.views, record]);
+          }
         } catch (err) {
           if (err instanceof MigrationError) throw err;
           throw new MigrationError(`migration ${m.name} could not start, nothing was changed: ${(err as Error).message}`, `fix ${m.file}, then run symphony migrate start again`);
@@ -129,10 +138,12 @@ export class MigrationEngine {
       const backfilled: Record<string, number> = {};
       try {
         await runEach(client, this.policy, `indexes of ${m.name}`, plan.startConcurrent);
-        for (const table of plan.backfill) {
-          const layout = before.tables.find((t) => t.physical === table);
+        for (const step of plan.backfillSteps) {
+          const layout = before.tables.find((t) => t.physical === step.table);
           if (!layout) continue;
-          backfilled[table] = await backfillTable(client, this.base, layout, { ...this.policy, batchSize: this.batchSize, migration: m.name });
+          backfilled[step.table] = await backfillTable(client, this.base, layout, {
+            ...this.policy, migration: m.name, hash: plan.hash, batchSize: this.batchSize, batchTargetMs: this.batchTargetMs, direct: step.direct,
+          });
         }
       } catch (err) {
         await this.abort(client, plan, err as Error);
@@ -149,10 +160,10 @@ export class MigrationEngine {
     await runTx(client, this.policy, `undoing ${plan.version}`, [...plan.abortTx, finishVersion(plan.version, 'failed', { error: detail })]);
   }
 
-  private async inFlight(client: pg.ClientBase, verb: string): Promise<{ record: VersionRecord; plan: MigrationPlan }> {
+  private async inFlight(client: pg.ClientBase, verb: string, asideTaken?: ReadonlySet<string>): Promise<{ record: VersionRecord; plan: MigrationPlan }> {
     const record = this.statusOf(await listVersions(client)).inFlight;
     if (!record) throw new MigrationError(`nothing to ${verb}: no migration is in flight on this database`, 'see symphony migrate status');
-    return { record, plan: this.plan(record.layoutBefore, { name: record.name, file: record.file, operations: record.operations }) };
+    return { record, plan: this.plan(record.layoutBefore, { name: record.name, file: record.file, operations: record.operations }, asideTaken) };
   }
 
   /** Contract: validate constraints, drop the previous version's schema, triggers and old columns. */
@@ -177,7 +188,8 @@ export class MigrationEngine {
   /** Undo `start`; columns and tables the new version wrote are renamed aside, never dropped. */
   async rollback(): Promise<RollbackResult> {
     return withEngineLock(this.pool, async (client) => {
-      const { record, plan } = await this.inFlight(client, 'roll back');
+      // Aside names already used (an earlier rollback of the same version) get a numbered suffix.
+      const { record, plan } = await this.inFlight(client, 'roll back', await takenNames(client, this.base));
       await runTx(client, this.policy, `rollback of ${record.name}`, [...plan.rollbackTx, finishVersion(record.name, 'rolled-back', { movedAside: plan.movedAside })]);
       await runEach(client, this.policy, `dropping indexes of ${record.name}`, plan.rollbackConcurrent);
       return { version: record.name, schema: record.schema, movedAside: plan.movedAside };

@@ -5,6 +5,11 @@ export const BOOKKEEPING_SCHEMA = 'symphony_migrations';
 /** Prefix of every physical object the engine creates; such columns and tables never appear in views. */
 export const INTERNAL_PREFIX = '_sym_';
 const MAX_IDENT = 63;
+/**
+ * Session setting a direct backfill sets to the migration's hash: that
+ * migration's trigger then leaves UPDATEs alone (the batch computes the fill).
+ */
+export const BACKFILL_FLAG = 'symphony.backfill';
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -30,10 +35,11 @@ export function fitIdent(name: string): string {
 
 /**
  * Name of the Postgres schema holding one version's views: `<prefix>_<version>`,
- * lowercased, non-identifier characters as `_`, at most 63 bytes.
+ * lowercased, non-identifier characters as `_`, at most 63 bytes, never a
+ * reserved `pg_` name.
  */
 export function versionSchemaName(prefix: string, version: string): string {
-  return fitIdent(`${prefix}_${version}`.toLowerCase().replace(/[^a-z0-9_]/g, '_'));
+  return unreservedName(fitIdent(`${prefix}_${version}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')));
 }
 
 /** Schema of the version before the first migration ran. */
@@ -62,8 +68,24 @@ export function shadowColumn(column: string): string {
   return fitIdent(`${INTERNAL_PREFIX}new_${column}`);
 }
 
-/** Where rollback keeps a column or table the rolled-back version wrote. */
-export function asideName(version: string, name: string): string {
+/**
+ * Where rollback keeps a column or table the rolled-back version wrote:
+ * `_sym_rolled_back_<version>_<name>`, or with `_2`, `_3`… when `taken` says
+ * that name is in use (the same version rolled back before).
+ */
+export function asideName(version: string, name: string, taken: (candidate: string) => boolean = () => false): string {
   const full = `${INTERNAL_PREFIX}rolled_back_${version}_${name}`;
-  return Buffer.byteLength(full) <= MAX_IDENT ? full : fitIdent(`${INTERNAL_PREFIX}rb_${shortHash(version)}_${name}`);
+  const base = Buffer.byteLength(full) <= MAX_IDENT ? full : fitIdent(`${INTERNAL_PREFIX}rb_${shortHash(version)}_${name}`);
+  let candidate = base;
+  for (let n = 2; taken(candidate); n++) candidate = fitIdent(`${base}_${n}`);
+  return candidate;
+}
+
+/**
+ * A Postgres name derived from user input that is never reserved: roles and
+ * schemas whose names start with `pg_` are refused by the server, so such a
+ * name gets a `sym_` prefix (`pg_shop` → `sym_pg_shop`).
+ */
+export function unreservedName(name: string): string {
+  return name.startsWith('pg_') ? fitIdent(`sym_${name}`) : name;
 }

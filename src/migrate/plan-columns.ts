@@ -2,7 +2,7 @@ import { MigrationError } from '../errors.js';
 import { findColumn, findTable, type ColumnLayout, type TableLayout } from './layout.js';
 import { asideName, fitIdent, ident, qualified, shadowColumn } from './names.js';
 import type { AddColumn, AlterColumn, Check, DropColumn, References, RenameColumn } from './operations.js';
-import type { PlanBuilder } from './plan-types.js';
+import type { PlanBuilder, TriggerFragment } from './plan-types.js';
 
 export function tableOf(b: PlanBuilder, name: string, where: string): TableLayout {
   const t = findTable(b.after, name);
@@ -62,16 +62,16 @@ function addConstraints(b: PlanBuilder, t: TableLayout, physical: string, finalN
 }
 
 function moveAside(b: PlanBuilder, t: TableLayout, physical: string): void {
-  const to = asideName(b.version, physical);
+  const to = asideName(b.version, physical, (n) => b.asideTaken.has(`c:${t.physical}.${n}`));
   const table = qualified(b.base, t.physical);
   b.rollbackTx.push(`ALTER TABLE ${table} ALTER COLUMN ${ident(physical)} DROP DEFAULT`, `ALTER TABLE ${table} RENAME COLUMN ${ident(physical)} TO ${ident(to)}`);
   b.movedAside.push({ kind: 'column', table: t.physical, from: physical, to });
   b.abortTx.push(`ALTER TABLE ${table} DROP COLUMN IF EXISTS ${ident(physical)}`);
 }
 
-function fragment(b: PlanBuilder, t: TableLayout): { oldSide: string[]; newSide: string[] } {
+function fragment(b: PlanBuilder, t: TableLayout): TriggerFragment {
   let f = b.triggers.find((x) => x.table === t.physical);
-  if (!f) b.triggers.push((f = { table: t.physical, oldSide: [], newSide: [] }));
+  if (!f) b.triggers.push((f = { table: t.physical, oldSide: [], newSide: [], fills: [] }));
   return f;
 }
 
@@ -98,7 +98,9 @@ export function planAddColumn(b: PlanBuilder, op: AddColumn, where: string): voi
   }
   if (col.comment) b.completeTx.push(`COMMENT ON COLUMN ${table}.${ident(col.name)} IS '${col.comment.replace(/'/g, "''")}'`);
   if (op.up) {
-    fragment(b, t).oldSide.push(`IF TG_OP = 'INSERT' OR NEW.${ident(col.name)} IS NULL THEN NEW.${ident(col.name)} := (${op.up}); END IF;`);
+    const f = fragment(b, t);
+    f.oldSide.push(`IF TG_OP = 'INSERT' OR NEW.${ident(col.name)} IS NULL THEN NEW.${ident(col.name)} := (${op.up}); END IF;`);
+    f.fills.push({ column: col.name, value: op.up, onlyWhenNull: true });
     if (!b.backfill.includes(t.physical)) b.backfill.push(t.physical);
   }
   b.touched.add(`${t.physical}.${col.name}`);
@@ -159,6 +161,7 @@ export function planAlterColumn(b: PlanBuilder, op: AlterColumn, where: string):
   }
   const f = fragment(b, t);
   f.oldSide.push(`NEW.${ident(shadow)} := (${op.up ?? ident(c.name)});`);
+  f.fills.push({ column: shadow, value: op.up ?? ident(c.name), onlyWhenNull: false });
   f.newSide.push(`NEW.${ident(c.physical)} := (${op.down ?? ident(finalName)});`);
   if (!b.backfill.includes(t.physical)) b.backfill.push(t.physical);
   b.completeTx.unshift(`ALTER TABLE ${table} DROP COLUMN ${ident(c.physical)}`, `ALTER TABLE ${table} RENAME COLUMN ${ident(shadow)} TO ${ident(finalName)}`);

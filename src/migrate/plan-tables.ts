@@ -26,7 +26,7 @@ export function planCreateTable(b: PlanBuilder, op: CreateTable, where: string):
   for (const c of op.columns) {
     if (c.comment) b.startTx.push(`COMMENT ON COLUMN ${table}.${ident(c.name)} IS '${c.comment.replace(/'/g, "''")}'`);
   }
-  const to = asideName(b.version, op.name);
+  const to = asideName(b.version, op.name, (n) => b.asideTaken.has(`t:${n}`));
   b.rollbackTx.push(`ALTER TABLE ${table} RENAME TO ${ident(to)}`);
   b.movedAside.push({ kind: 'table', table: op.name, from: op.name, to });
   b.abortTx.push(`DROP TABLE IF EXISTS ${table}`);

@@ -13,6 +13,25 @@ export interface TriggerFragment {
   table: string;
   oldSide: string[];
   newSide: string[];
+  /** The old-side assignments as data, so the backfill can compute them itself. */
+  fills: BackfillFill[];
+}
+
+/** One column the old side of a trigger fills: `column := value`, only where it is NULL when `onlyWhenNull`. */
+export interface BackfillFill {
+  column: string;
+  value: string;
+  onlyWhenNull: boolean;
+}
+
+/**
+ * How one table is backfilled. With `direct`, each batch's UPDATE computes the
+ * table's single fill itself and the trigger steps aside (session flag
+ * `symphony.backfill`); without, the batch touches rows and the trigger fills them.
+ */
+export interface BackfillStep {
+  table: string;
+  direct: BackfillFill | null;
 }
 
 /**
@@ -35,6 +54,8 @@ export interface MigrationPlan {
   views: string[];
   /** Physical tables whose rows are touched in batches so the triggers fill new columns. */
   backfill: string[];
+  /** Per backfilled table, whether the batches compute its fill directly (see BackfillStep). */
+  backfillSteps: BackfillStep[];
   validate: string[];
   completeTx: string[];
   completeConcurrent: string[];
@@ -53,6 +74,8 @@ export interface PlanBuilder extends MigrationPlan {
   viewDefaults: { table: string; column: string; default: string | null }[];
   touched: Set<string>;
   seq: number;
+  /** Names in use (`t:<relation>`, `c:<table>.<column>`) that rollback's aside names must avoid. */
+  asideTaken: ReadonlySet<string>;
 }
 
 export function variableDecls(columns: ColumnLayout[]): string {

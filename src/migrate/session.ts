@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { MigrationError } from '../errors.js';
+import { literal } from './names.js';
 
 /** Key of the advisory lock every engine command holds for its whole run. */
 export const ADVISORY_KEY = 0x53594d50; // "SYMP"
@@ -19,6 +20,14 @@ export function pgCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
+const MAX_BACKOFF_MS = 2000;
+
+/** Exponential backoff (capped) with full jitter, so retries of several clients do not line up. */
+export function backoff(policy: RetryPolicy, attempt: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, policy.backoffMs * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
 /** Run `fn`, retried with exponential backoff while Postgres answers lock_timeout, deadlock or serialization failure. */
 export async function withRetry<T>(policy: RetryPolicy, what: string, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -32,7 +41,7 @@ export async function withRetry<T>(policy: RetryPolicy, what: string, fn: () => 
         }
         throw err;
       }
-      await sleep(policy.backoffMs * 2 ** attempt + Math.random() * policy.backoffMs);
+      await sleep(backoff(policy, attempt));
     }
   }
 }
@@ -41,12 +50,42 @@ function query(client: pg.ClientBase, s: Statement) {
   return typeof s === 'string' ? client.query(s) : client.query(s[0], s[1]);
 }
 
-/** Run statements in one transaction with a short lock_timeout, retried with backoff when a lock is not granted. */
+/** A statement with its parameters inlined as literals, so it can travel in a multi-statement query. */
+export function inlineParams(s: Statement): string {
+  if (typeof s === 'string') return s;
+  const [sql, params] = s;
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const v = params[Number(n) - 1];
+    return v === null || v === undefined ? 'NULL' : literal(String(v));
+  });
+}
+
+function setLockTimeout(policy: RetryPolicy): string {
+  return `SET LOCAL lock_timeout = ${Math.max(1, Math.round(policy.lockTimeoutMs))}`;
+}
+
+/**
+ * Run statements in one transaction with a short lock_timeout, retried with
+ * backoff and jitter when a lock is not granted. Without `inside`, the whole
+ * transaction goes as one query (one round trip), so locks taken by its DDL are
+ * held for the server's work only, not for client round trips; a statement that
+ * fails for another reason is run again one at a time to name it in the error.
+ */
 export function runTx(client: pg.ClientBase, policy: RetryPolicy, what: string, statements: Statement[], inside?: (c: pg.ClientBase) => Promise<void>): Promise<void> {
   return withRetry(policy, what, async () => {
+    if (!inside) {
+      try {
+        await client.query(['BEGIN', setLockTimeout(policy), ...statements.map(inlineParams), 'COMMIT'].join('\n;\n'));
+        return;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = pgCode(err);
+        if (code === undefined || RETRYABLE.has(code)) throw err;
+      }
+    }
     await client.query('BEGIN');
     try {
-      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(policy.lockTimeoutMs))}`);
+      await client.query(setLockTimeout(policy));
       for (const s of statements) {
         try {
           await query(client, s);

@@ -20,9 +20,14 @@ export interface PostgresLayout {
   args: string[];
 }
 
-/** Identifier-safe default for user and database: the stack name with dashes as underscores. */
+/**
+ * Identifier-safe default for user and database: the stack name with dashes as
+ * underscores. Postgres reserves role names starting with `pg_`, so a stack
+ * named `pg-…` gets a `sym_` prefix (`pg-shop` → `sym_pg_shop`).
+ */
 export function defaultRoleName(stack: string): string {
-  return stack.replace(/-/g, '_');
+  const name = stack.replace(/-/g, '_');
+  return name.startsWith('pg_') ? `sym_${name}`.slice(0, 63) : name;
 }
 
 export function majorOf(version: string): string {
@@ -63,6 +68,12 @@ export function postgresLayout(ctx: KindContext): PostgresLayout {
       throw new PostgresKindError(`service ${ctx.service}: '${key}' is not a postgres setting name`, `fix services.${ctx.service}.postgres.settings`);
     }
     args.push('-c', `${key}=${value}`);
+  }
+  if (pg.user?.startsWith('pg_')) {
+    throw new PostgresKindError(
+      `service ${ctx.service}: postgres.user '${pg.user}' is reserved (Postgres refuses role names starting with pg_)`,
+      `choose another name in services.${ctx.service}.postgres.user, or leave it out to use the default`,
+    );
   }
   const user = pg.user ?? defaultRoleName(ctx.stack);
   return { major, binDir: binDirFor(major), port, user, database: pg.database ?? user, dataDir, socketDir, args };

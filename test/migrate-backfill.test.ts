@@ -1,0 +1,120 @@
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { nextBatchSize } from '../src/migrate/backfill.js';
+import { MigrationEngine, connectionOptionsFor, parseMigration, planMigration, readLayout } from '../src/migrate/index.js';
+import { startTestPostgres, type TestPostgres } from './helpers/postgres.js';
+
+let db: TestPostgres;
+let admin: pg.Client;
+let engine: MigrationEngine;
+
+const ADD_LABEL = parseMigration(`operations:
+  - add_column: { table: items, column: { name: label, type: text, nullable: true }, up: "'item-' || id" }
+`, '0001_label.yaml');
+
+beforeAll(async () => {
+  db = await startTestPostgres({ stack: 'fill' });
+  admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  engine = new MigrationEngine(db.url, { batchSize: 50 });
+});
+
+afterAll(async () => {
+  await admin?.end();
+  await engine?.close();
+  await db?.destroy();
+});
+
+beforeEach(async () => {
+  await admin.query('DROP SCHEMA IF EXISTS symphony_migrations CASCADE');
+  for (const s of (await admin.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'public\\_%'`)).rows) await admin.query(`DROP SCHEMA "${s.nspname}" CASCADE`);
+  await admin.query('DROP TABLE IF EXISTS items CASCADE');
+  await admin.query('CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)');
+  await admin.query(`INSERT INTO items (name) SELECT 'n' || g FROM generate_series(1, 500) g`);
+});
+
+describe('batch sizing', () => {
+  it('aims each batch at the target duration, at most doubling or halving, within bounds', () => {
+    expect(nextBatchSize(1000, 10, 50)).toBe(2000);
+    expect(nextBatchSize(1000, 500, 50)).toBe(500);
+    expect(nextBatchSize(1000, 60, 50)).toBe(833);
+    expect(nextBatchSize(40_000, 1, 50)).toBe(50_000);
+    expect(nextBatchSize(150, 1000, 50)).toBe(100);
+  });
+});
+
+describe('direct backfill (one fill per table)', () => {
+  it('fills only rows still NULL: a resumed start keeps what the new version wrote', async () => {
+    const plan = planMigration(await readLayout(admin, 'public'), ADD_LABEL, 'public_0001_label');
+    expect(plan.backfillSteps).toEqual([{ table: 'items', direct: { column: 'label', value: "'item-' || id", onlyWhenNull: true } }]);
+    const res = await engine.start(ADD_LABEL);
+    expect(res.backfilled).toEqual({ items: 500 });
+    const newC = new pg.Client({ connectionString: db.url, options: connectionOptionsFor(res.schema).options });
+    await newC.connect();
+    try {
+      await newC.query(`UPDATE items SET label = 'from-new' WHERE id = 7`);
+    } finally {
+      await newC.end();
+    }
+    // Rows the backfill has not reached yet: NULL written with the trigger stepped aside (as a backfill batch does).
+    await admin.query('BEGIN');
+    try {
+      await admin.query(`SELECT set_config('symphony.backfill', $1, true)`, [plan.hash]);
+      await admin.query('UPDATE items SET label = NULL WHERE id > 100 AND id <= 130');
+    } finally {
+      await admin.query('COMMIT');
+    }
+    const again = await engine.start(ADD_LABEL);
+    expect(again).toMatchObject({ resumed: true, backfilled: { items: 30 } });
+    const rows = await admin.query(`SELECT count(*) FILTER (WHERE label = 'item-' || id)::int AS filled, max(label) FILTER (WHERE id = 7) AS kept FROM items`);
+    expect(rows.rows[0]).toEqual({ filled: 499, kept: 'from-new' });
+    // Other sessions (no flag) still go through the trigger.
+    await admin.query(`INSERT INTO items (name) VALUES ('late')`);
+    expect((await admin.query(`SELECT label = 'item-' || id AS ok FROM items WHERE name = 'late'`)).rows[0].ok).toBe(true);
+    await engine.complete();
+  });
+});
+
+describe('DDL under a lock held by another session', () => {
+  it('retries with a short lock_timeout until the lock is free', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE items IN ACCESS SHARE MODE');
+      const started = Date.now();
+      const release = new Promise<void>((resolve) => setTimeout(() => void holder.query('COMMIT').then(() => resolve()), 600));
+      const res = await engine.start(ADD_LABEL);
+      await release;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+      expect(res.backfilled).toEqual({ items: 500 });
+      await engine.rollback();
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('gives up after its tries, saying so, with nothing changed', async () => {
+    const impatient = new MigrationEngine(db.url, { lockTimeoutMs: 20, retries: 2, backoffMs: 10 });
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE items IN ACCESS SHARE MODE');
+      await expect(impatient.start(ADD_LABEL)).rejects.toThrow(/start of 0001_label: could not get its locks after 3 tries of 20 ms/);
+      await holder.query('COMMIT');
+      const cols = await admin.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'items'`);
+      expect(cols.rows[0].n).toBe(2);
+      expect((await impatient.status()).inFlight).toBeNull();
+    } finally {
+      await holder.end();
+      await impatient.close();
+    }
+  });
+
+  it('a failing statement of a one-round-trip transaction is named in the error', async () => {
+    const bad = parseMigration(`operations:\n  - sql: { up: "ALTER TABLE items ADD COLUMN x int CHECK (x > 0 AND nonexistent_fn(x))" }\n`, '0002_bad.yaml');
+    await expect(engine.start(bad)).rejects.toThrow(/could not start, nothing was changed: function nonexistent_fn\(integer\) does not exist \(in: ALTER TABLE items ADD COLUMN x int/);
+    expect((await engine.status()).inFlight).toBeNull();
+  });
+});
