@@ -15,12 +15,13 @@ let dir: string;
 let state: string;
 let port: number;
 
-const stack = (run: string): string => `name: rf
+const stack = (run: string, version = 'v1'): string => `name: rf
 services:
   api:
     run: ${run}
     dir: ./api
     volume: api-data
+    env: { APP_VERSION: ${version}, DATA_DIR: ${join(state, 'volumes', 'default', 'api-data')} }
     health: { http: /healthz, start_timeout: 4s }
     deploy: { drain: 0s, grace: 1s, warm: 0s }
 routes:
@@ -52,8 +53,9 @@ const alive = (pid: number): boolean => {
 
 beforeAll(async () => {
   port = await freePort();
-  dir = stackDir({ 'symphony.yaml': stack('node server.mjs'), ...appFiles('api') });
+  dir = stackDir({ ...appFiles('api') });
   state = join(dir, '.symphony');
+  writeFileSync(join(dir, 'symphony.yaml'), stack('node server.mjs'));
   const r = await symphony(['apply', '--yes'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
   writeFileSync(join(state, 'volumes', 'default', 'api-data', 'seed.txt'), 'target\n');
@@ -77,7 +79,7 @@ describe('a failed rehearsal', () => {
     expect(report.stages.map((s) => [s.name, s.ok])).toEqual([
       ['copy state and volumes', true], ['start the copy agent', true], ['restore current releases', true], ['apply the plan', false],
     ]);
-    expect(report.volumes.map((v) => [v.volume, v.method])).toEqual([['api-data', 'file-copy']]);
+    expect(report.volumes.map((v) => [v.volume, v.method, v.consistent])).toEqual([['api-data', 'file-copy', true]]);
     expect(report.smoke).toEqual([]);
 
     expect(existsSync(report.copyDir)).toBe(false);
@@ -91,5 +93,28 @@ describe('a failed rehearsal', () => {
     expect(readFileSync(join(state, 'volumes', 'default', 'api-data', 'seed.txt'), 'utf8')).toBe('target\n');
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toMatch(/^v1 /);
     expect(readRehearsals(state).map((x) => [x.id, x.passed])).toEqual([[report.id, false]]);
+  });
+
+  it('a copy made while the target app keeps writing its volume is reported as not point-in-time, and is still made', async () => {
+    writeFileSync(join(dir, 'symphony.yaml'), stack('node server.mjs', 'v2'));
+    let writes = 0;
+    let stop = false;
+    const hammer = (async () => {
+      while (!stop) {
+        const res = await fetch(`http://127.0.0.1:${port}/write`);
+        if ((await res.text()) === 'written') writes++;
+      }
+    })();
+    const r = await symphony(['rehearse'], { cwd: dir });
+    stop = true;
+    await hammer;
+    expect(writes).toBeGreaterThan(50);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASSED/);
+    expect(r.stdout).toMatch(/volume api-data \(api\) copied by file-copy: NOT point-in-time: writes\.log changed during each of 3 copies/);
+    expect(r.stdout).toContain('copy torn down: no process, port or directory left');
+    const last = readRehearsals(state).pop()!;
+    expect(last.passed).toBe(true);
+    expect(existsSync(join(state, 'rehearsals'))).toBe(false);
   });
 });

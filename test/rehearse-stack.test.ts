@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvStatus } from '../src/agent/status.js';
@@ -39,6 +40,7 @@ smoke:
   - { name: rows copied, exec: "psql \\"\${db.url}\\" -tAc 'SELECT count(*) FROM items'", contains: "3" }
   - { name: copy is writable, exec: "psql \\"\${db.url}\\" -tAc \\"INSERT INTO items VALUES ('copy-only')\\"" }
   - { name: app volume is the copy's, http: "\${api.url}/write", contains: written }
+  - { name: pairs are whole, exec: "psql \\"\${db.url}\\" -tAc 'SELECT count(*) > 0 AND count(*) = (SELECT count(*) FROM pairs_b) FROM pairs_a'", contains: t }
 environments:
   production: { require_rehearsal: ${o.require === true} }
 `;
@@ -56,6 +58,33 @@ const dbQuery = async <T extends pg.QueryResultRow>(sql: string): Promise<T[]> =
   } finally {
     await c.end();
   }
+};
+
+/** Commit (n into pairs_a, n into pairs_b) in one transaction, again and again, until stopped; returns the commits. */
+const pairWriter = async (): Promise<{ stop: () => Promise<number> }> => {
+  const store = new StateStore(state);
+  const password = new SecretVault(store).get('production', 'db.password');
+  const db = store.services('production').find((s) => s.name === 'db')!;
+  store.close();
+  const c = new pg.Client({ host: '127.0.0.1', port: db.ports.port, user: 'rh', database: 'rh', password });
+  await c.connect();
+  let n = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await c.query(`BEGIN; INSERT INTO pairs_a VALUES (${n}); INSERT INTO pairs_b VALUES (${n}); COMMIT`);
+      n++;
+      await sleep(5);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      await c.end();
+      return n;
+    },
+  };
 };
 
 const targetPids = async (): Promise<string[]> => {
@@ -97,7 +126,7 @@ beforeAll(async () => {
   write({ version: 'v1' });
   const r = await symphony(['apply', '--env', 'production', '--yes'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
-  await dbQuery(`CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('b'), ('c')`);
+  await dbQuery(`CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('b'), ('c'); CREATE TABLE pairs_a (n int); CREATE TABLE pairs_b (n int)`);
   writeFileSync(join(state, 'volumes', 'production', 'api-data', 'seed.txt'), 'target\n');
   pidsBefore = await targetPids();
 }, 90_000);
@@ -118,14 +147,20 @@ describe('symphony rehearse', () => {
 
   it('a good change passes on a copy holding the target rows, and the target is untouched', async () => {
     write({ version: 'v2', require: true });
+    // A writer commits a row to pairs_a and pairs_b in one transaction all through the rehearsal:
+    // a point-in-time copy holds whole pairs only.
+    const writer = await pairWriter();
     const r = await symphony(['rehearse', '--env', 'production', '--json'], { cwd: dir });
+    const commits = await writer.stop();
+    expect(commits).toBeGreaterThan(20);
     const report = json<RehearsalReport>(r);
     expect(report.error).toBeNull();
     expect(r.code, r.stderr).toBe(0);
     expect(report.passed).toBe(true);
-    expect(report.volumes.map((v) => [v.service, v.method])).toEqual([['db', 'pg_basebackup'], ['api', 'file-copy']]);
+    expect(report.volumes.map((v) => [v.service, v.method, v.consistent])).toEqual([['db', 'pg_basebackup', true], ['api', 'file-copy', true]]);
+    expect(report.volumes[1].detail).toBe('1 files, none changed during the copy');
     expect(report.smoke.map((s) => [s.name, s.passed])).toEqual([
-      ['new version answers', true], ['rows copied', true], ['copy is writable', true], ["app volume is the copy's", true],
+      ['new version answers', true], ['rows copied', true], ['copy is writable', true], ["app volume is the copy's", true], ['pairs are whole', true],
     ]);
     expect(Object.keys(report.ports).map(Number)).toContain(port);
     expect(report.ports[port]).not.toBe(port);

@@ -1,4 +1,4 @@
-import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { kindCtx } from '../apply/instances.js';
 import { clusterToken, EtcdCluster, etcdMembers, memberEndpoints } from '../kinds/etcd/index.js';
@@ -8,6 +8,7 @@ import { asServerUser, serverUser } from '../kinds/postgres/server-user.js';
 import type { ReleaseConfig } from '../plan/types.js';
 import { run } from '../util/exec.js';
 import { RehearsalError } from './errors.js';
+import { copyFilesVerified } from './file-copy.js';
 import type { CurrentService } from './translate.js';
 
 /** How one volume was copied, for the report. */
@@ -17,6 +18,10 @@ export interface VolumeCopy {
   method: 'pg_basebackup' | 'etcd-snapshot' | 'file-copy';
   from: string;
   to: string;
+  /** A point-in-time image of the volume. Always for postgres and etcd; for a file copy, only when nothing changed during it. */
+  consistent: boolean;
+  /** How consistency was obtained, or which files changed during a file copy. */
+  detail: string;
 }
 
 export interface VolumeCopyInput {
@@ -76,7 +81,7 @@ async function copyPostgres(inp: VolumeCopyInput, from: string, to: string): Pro
  * never equal the target's: a copy member that reached a target peer would be
  * refused (cluster id mismatch) instead of being taken for one of its members.
  */
-async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<void> {
+async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<number> {
   const snap = join(inp.scratch, `${inp.service.name}.snapshot.db`);
   mkdirSync(inp.scratch, { recursive: true, mode: 0o700 });
   const target = etcdMembers(kindCtx(inp.env, inp.service.config));
@@ -101,7 +106,9 @@ async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<void> {
     ], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 120_000 });
     if (res.code !== 0) fail(inp, `etcdctl snapshot restore into ${m.dataDir} failed (exit ${res.code}): ${res.stderr.trim()}`, 'run the same etcdctl command by hand to see why');
   }
+  const bytes = statSync(snap).size;
   rmSync(snap, { force: true });
+  return bytes;
 }
 
 /** The copy's cluster token: the target's, marked with the rehearsal, so no copy member shares an id with the target. */
@@ -120,12 +127,16 @@ export async function copyVolume(inp: VolumeCopyInput): Promise<VolumeCopy | nul
   const base = { service: inp.service.name, volume, from, to };
   if (inp.service.kind === 'postgres') {
     await copyPostgres(inp, from, to);
-    return { ...base, method: 'pg_basebackup' };
+    return { ...base, method: 'pg_basebackup', consistent: true, detail: 'backup checkpoint + WAL streamed during the backup' };
   }
   if (inp.service.kind === 'etcd') {
-    await copyEtcd(inp, to);
-    return { ...base, method: 'etcd-snapshot' };
+    const bytes = await copyEtcd(inp, to);
+    return { ...base, method: 'etcd-snapshot', consistent: true, detail: `one snapshot (${bytes} bytes) restored into every member` };
   }
-  cpSync(from, to, { recursive: true, preserveTimestamps: true });
-  return { ...base, method: 'file-copy' };
+  const r = await copyFilesVerified(from, to);
+  const shown = r.changed.slice(0, 5).join(', ') + (r.changed.length > 5 ? `, … (${r.changed.length})` : '');
+  const detail = r.consistent
+    ? `${r.files} files, none changed during the copy`
+    : `NOT point-in-time: ${shown} changed during each of ${r.attempts} copies (the app kept writing); files are whole, the set may mix moments`;
+  return { ...base, method: 'file-copy', consistent: r.consistent, detail };
 }

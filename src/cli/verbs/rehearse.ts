@@ -29,7 +29,7 @@ function savedPlan(path: string, stateDir: string): { plan: Plan; secrets: Recor
 function render(r: RehearsalReport): string {
   const lines = [`rehearsal ${r.id} of ${r.env} (plan ${r.digest}): ${r.passed ? 'PASSED' : 'FAILED'}`];
   for (const s of r.stages) lines.push(`  ${s.ok ? 'ok  ' : 'FAIL'} ${s.name} (${(s.ms / 1000).toFixed(1)} s)`);
-  for (const v of r.volumes) lines.push(`  volume ${v.volume} (${v.service}) copied by ${v.method}`);
+  for (const v of r.volumes) lines.push(`  volume ${v.volume} (${v.service}) copied by ${v.method}: ${v.detail}`);
   for (const c of r.smoke) lines.push(`  smoke ${c.passed ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   if (r.error) lines.push(`  error at ${r.error.stage}: ${r.error.message}`, ...(r.error.hint ? [`  next: ${r.error.hint}`] : []));
   if (r.kept) lines.push(`  the copy is kept at ${r.copyDir}; remove it with: symphony destroy --volumes --yes --state-dir ${r.copyDir}, then stop its agent and router`);
