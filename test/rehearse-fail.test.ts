@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvStatus } from '../src/agent/status.js';
@@ -63,6 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanup(state);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a failed rehearsal', () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -20,11 +20,14 @@ import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
 let dir: string;
 let state: string;
 let port: number;
+// The database's port is chosen here, not by the planner (21000 up): test files run in parallel, and two
+// state dirs planning at the same moment can both be handed 21000 before either binds it.
+let dbPort: number;
 
 const stack = (o: { version: string; run?: string; require?: boolean }): string => `name: rh
 services:
   db:
-    postgres: { version: "15" }
+    postgres: { version: "15", port: ${dbPort} }
     volume: rh-db
   api:
     run: ${o.run ?? 'node server.mjs'}
@@ -120,6 +123,8 @@ let pidsBefore: string[];
 
 beforeAll(async () => {
   port = await freePort();
+  dbPort = await freePort();
+  while (dbPort === port) dbPort = await freePort();
   dir = stackDir({ ...appFiles('api') });
   chmodSync(dir, 0o711);
   state = join(dir, '.symphony');
@@ -133,6 +138,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cleanup(state);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('symphony rehearse', () => {
@@ -158,12 +164,14 @@ describe('symphony rehearse', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(report.passed).toBe(true);
     expect(report.volumes.map((v) => [v.service, v.method, v.consistent])).toEqual([['db', 'pg_basebackup', true], ['api', 'file-copy', true]]);
-    expect(report.volumes[1].detail).toBe('1 files, none changed during the copy');
+    expect(report.volumes[1].detail).toBe('1 file, none changed during the copy');
     expect(report.smoke.map((s) => [s.name, s.passed])).toEqual([
       ['new version answers', true], ['rows copied', true], ['copy is writable', true], ["app volume is the copy's", true], ['pairs are whole', true],
     ]);
     expect(Object.keys(report.ports).map(Number)).toContain(port);
     expect(report.ports[port]).not.toBe(port);
+    expect(report.ports[dbPort]).toBeGreaterThan(0);
+    expect(report.ports[dbPort]).not.toBe(dbPort);
     await expectGone(report);
     expect(await targetPids()).toEqual(pidsBefore);
     expect((await dbQuery<{ name: string }>('SELECT name FROM items ORDER BY name')).map((x) => x.name)).toEqual(['a', 'b', 'c']);

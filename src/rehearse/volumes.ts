@@ -136,7 +136,7 @@ export async function copyVolume(inp: VolumeCopyInput): Promise<VolumeCopy | nul
   const r = await copyFilesVerified(from, to);
   const shown = r.changed.slice(0, 5).join(', ') + (r.changed.length > 5 ? `, … (${r.changed.length})` : '');
   const detail = r.consistent
-    ? `${r.files} files, none changed during the copy`
+    ? `${r.files} file${r.files === 1 ? '' : 's'}, none changed during the copy`
     : `NOT point-in-time: ${shown} changed during each of ${r.attempts} copies (the app kept writing); files are whole, the set may mix moments`;
   return { ...base, method: 'file-copy', consistent: r.consistent, detail };
 }
