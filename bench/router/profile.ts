@@ -9,7 +9,8 @@ import { spawnTs, waitPort, waitRouter } from './processes.js';
 
 /**
  * Where the router spends its CPU: runs it under `node --cpu-prof` behind the bench
- * backend, loads it with autocannon (this process), and prints the top functions by self time.
+ * backend, loads it with autocannon (this process; 2 s of warm-up first), and prints the top
+ * functions by self time during the measured load.
  * Run: node --import tsx bench/router/profile.ts [seconds] [workers]
  */
 interface ProfileNode {
@@ -17,21 +18,27 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
 
-/** Self time by function and by file, in percent of all samples. */
-export function topFunctions(profile: CpuProfile, limit = 30): { functions: [string, number][]; files: [string, number][] } {
+/**
+ * Self time by function and by file, in percent of the samples taken between `fromUs` and
+ * `toUs` (CLOCK_MONOTONIC microseconds, as process.hrtime gives them): the load, not the start-up.
+ */
+export function topFunctions(profile: CpuProfile, limit = 30, fromUs = 0, toUs = Infinity): { functions: [string, number][]; files: [string, number][] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fn = new Map<string, number>();
   const file = new Map<string, number>();
   let total = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i]);
     const dt = profile.timeDeltas[i] ?? 0;
-    if (!node) continue;
+    at += dt;
+    if (!node || at < fromUs || at > toUs) continue;
     total += dt;
     const { functionName, url, lineNumber } = node.callFrame;
     const short = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/work\/main\//, '');
@@ -61,13 +68,16 @@ async function main(): Promise<void> {
     const client = new RouterClient(join(dir, 'router', 'router.sock'));
     await waitRouter(client);
     await client.setRoute({ id: 'bench', listen: routerPort, backends: [{ release: 'r1', weight: 100, upstreams: [{ id: 'app1', host: '127.0.0.1', port: backendPort }] }] });
+    await autocannon({ url: `http://127.0.0.1:${routerPort}/`, connections: 50, duration: 2 });
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
     const result = await autocannon({ url: `http://127.0.0.1:${routerPort}/`, connections: 50, duration: seconds });
+    const toUs = Number(process.hrtime.bigint() / 1000n);
     console.log(`${Math.round(result.requests.total / result.duration)} req/s through the router, ${result.errors + result.non2xx} failures`);
     router.kill('SIGTERM');
     await new Promise((r) => router.once('exit', r));
     for (const name of await readdir(join(dir, 'prof'))) {
       const profile = JSON.parse(await readFile(join(dir, 'prof', name), 'utf8')) as CpuProfile;
-      const { functions, files } = topFunctions(profile);
+      const { functions, files } = topFunctions(profile, 40, fromUs, toUs);
       console.log(`\n${name}: self time by file (%)`);
       for (const [k, v] of files.slice(0, 15)) console.log(`${String(v).padStart(6)}  ${k}`);
       console.log(`\nself time by function (%)`);

@@ -61,10 +61,13 @@ export class DataPlane implements DataPlaneView, PlaneLink {
   readonly upstreams = new UpstreamRegistry();
   private readonly listeners: Listeners;
   private readonly stopHealth: () => void;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(opts: DataPlaneOptions) {
     this.listeners = new Listeners(this, opts.shared);
     this.stopHealth = startActiveHealth(this.upstreams, opts.healthIntervalMs);
+    this.sweeper = setInterval(() => this.upstreams.sweepIdle(), 1000);
+    this.sweeper.unref();
   }
 
   async open(port: number, routeId: string): Promise<void> {
@@ -110,6 +113,7 @@ export class DataPlane implements DataPlaneView, PlaneLink {
 
   async close(): Promise<void> {
     this.stopHealth();
+    clearInterval(this.sweeper);
     this.pauses.resumeAll();
     this.longLived.closeAll();
     await this.listeners.closeAll();

@@ -12,28 +12,28 @@ export interface DataPlaneView {
 }
 
 /** The route of a request arriving on `port`, under one table snapshot. */
-export function findRoute(table: LiveTable, port: number, req: IncomingMessage): LiveRoute | undefined {
+export function findRoute(table: LiveTable, port: number, host: string | undefined, url: string): LiveRoute | undefined {
   const entry = table.ports.get(port);
   if (!entry) return undefined;
-  return matchRoute(entry.routes, entry.byHost ? hostName(req.headers.host) : '', req.url ?? '/');
+  return matchRoute(entry.routes, entry.byHost ? hostName(host) : '', url);
 }
 
 /** The release that takes this request: sticky cookie or client hash when asked, else a weighted draw. */
-export function chooseBackend(route: LiveRoute, req: IncomingMessage): LiveBackend | undefined {
+export function chooseBackend(route: LiveRoute, cookie: string | undefined, remoteAddress: string): LiveBackend | undefined {
   if (route.sticky === 'cookie') {
-    const wanted = readCookie(req.headers.cookie, route.cookieName);
+    const wanted = readCookie(cookie, route.cookieName);
     const kept = wanted === undefined ? undefined : stickyBackend(route.backends, wanted);
     if (kept) return kept;
   } else if (route.sticky === 'hash') {
-    return pickByWeight(route.backends, hashTicket(req.socket.remoteAddress ?? ''));
+    return pickByWeight(route.backends, hashTicket(remoteAddress));
   }
   return route.sole ?? pickByWeight(route.backends, Math.random() * 100);
 }
 
 /** `Set-Cookie` value pinning the client to `release`, or null when its cookie already says so. */
-export function stickyCookie(route: LiveRoute, req: IncomingMessage, release: string): string | null {
+export function stickyCookie(route: LiveRoute, cookie: string | undefined, release: string): string | null {
   if (route.sticky !== 'cookie') return null;
-  if (readCookie(req.headers.cookie, route.cookieName) === release) return null;
+  if (readCookie(cookie, route.cookieName) === release) return null;
   return `${route.cookieName}=${encodeURIComponent(release)}; Path=/; HttpOnly; SameSite=Lax`;
 }
 

@@ -1,4 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ClientConn } from './client-conn.js';
 import type { DataPlaneView } from './dispatch.js';
 import { ListenError } from './errors.js';
 import { createRequestHandler } from './proxy.js';
@@ -7,12 +10,29 @@ import { createUpgradeHandler } from './websocket.js';
 /** Client keep-alive: idle client connections are closed after this long. */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
 
-/** One HTTP server per route port on 127.0.0.1, opened when a route needs it, closed when none does. */
+/** A route port: the fast path's listener, and node:http for connections it hands over. */
+interface PortServer {
+  net: NetServer;
+  http: Server;
+  conns: Set<ClientConn>;
+}
+
+/** One listener per route port on 127.0.0.1, opened when a route needs it, closed when none does. */
 export class Listeners {
-  private readonly servers = new Map<number, Server>();
+  private readonly servers = new Map<number, PortServer>();
+  private readonly sweeper: NodeJS.Timeout;
 
   /** `shared`: in a cluster worker, the listening socket is shared with the other workers. */
-  constructor(private readonly plane: DataPlaneView, private readonly shared = false) {}
+  constructor(private readonly plane: DataPlaneView, private readonly shared = false) {
+    this.sweeper = setInterval(() => this.closeIdle(), 5000);
+    this.sweeper.unref();
+  }
+
+  /** Client connections idle longer than the keep-alive timeout are closed. */
+  private closeIdle(): void {
+    const before = performance.now() - CLIENT_KEEP_ALIVE_MS;
+    for (const s of this.servers.values()) for (const c of [...s.conns]) if (c.idleSince < before) c.closeIfIdle();
+  }
 
   has(port: number): boolean {
     return this.servers.has(port);
@@ -25,20 +45,22 @@ export class Listeners {
   /** Listen on `port` unless already listening; throws ListenError naming the route. */
   async ensure(port: number, routeId: string): Promise<void> {
     if (this.servers.has(port)) return;
-    const server = createServer({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, noDelay: true });
-    server.on('request', createRequestHandler(port, this.plane));
-    server.on('upgrade', createUpgradeHandler(port, this.plane));
-    server.on('clientError', (_err, socket) => {
+    const http = createServer({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, noDelay: true });
+    http.on('request', createRequestHandler(port, this.plane));
+    http.on('upgrade', createUpgradeHandler(port, this.plane));
+    http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
+    const conns = new Set<ClientConn>();
+    const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => new ClientConn(socket, port, this.plane, http, conns));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(routeId, port, err.code ?? err.message)));
       server.listen({ port, host: '127.0.0.1', exclusive: !this.shared }, () => resolve());
     });
     server.removeAllListeners('error');
     server.on('error', () => undefined);
-    this.servers.set(port, server);
+    this.servers.set(port, { net: server, http, conns });
   }
 
   /** Stop accepting on ports no route uses; requests in flight there finish. */
@@ -46,18 +68,21 @@ export class Listeners {
     for (const [port, server] of this.servers) {
       if (used.has(port)) continue;
       this.servers.delete(port);
-      server.close();
-      server.closeIdleConnections();
+      server.net.close();
+      server.http.closeIdleConnections();
+      for (const c of [...server.conns]) c.closeIfIdle();
     }
   }
 
   /** Shutdown: stop accepting and cut every connection. */
   async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
     const closing = [...this.servers.values()].map(
       (server) =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
+          server.net.close(() => resolve());
+          server.http.closeAllConnections();
+          for (const c of [...server.conns]) c.destroy();
         }),
     );
     this.servers.clear();

@@ -20,7 +20,7 @@ export function reply(res: ServerResponse, status: number, body: string): void {
 /** The `request` handler of one listen port. */
 export function createRequestHandler(port: number, plane: DataPlaneView): (req: IncomingMessage, res: ServerResponse) => void {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = findRoute(plane.table, port, req);
+    const route = findRoute(plane.table, port, req.headers.host, req.url ?? '/');
     if (route === undefined) {
       reply(res, 404, `symphony router: no route on port ${port} for host ${req.headers.host ?? '(none)'} and path ${req.url}\n`);
       return;
@@ -31,7 +31,7 @@ export function createRequestHandler(port: number, plane: DataPlaneView): (req: 
       });
       return;
     }
-    const backend = chooseBackend(route, req);
+    const backend = chooseBackend(route, req.headers.cookie, req.socket.remoteAddress ?? '');
     if (backend === undefined) {
       reply(res, 503, `symphony router: route ${route.id} has no release taking traffic (all weights are 0)\n`);
       return;
@@ -130,7 +130,7 @@ class Exchange implements LongLivedConnection, Dispatcher.DispatchHandler {
       if (lower === 'content-type' && value.startsWith('text/event-stream')) eventStream = true;
       out.push(name, value);
     }
-    const cookie = stickyCookie(this.route, this.req, this.release);
+    const cookie = stickyCookie(this.route, this.req.headers.cookie, this.release);
     if (cookie !== null) out.push('set-cookie', cookie);
     this.res.writeHead(statusCode, out);
     if (eventStream) {

@@ -1,4 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { ConnPool } from './conn-pool.js';
 import type { Upstream } from './types.js';
 import type { UpstreamLoad } from './table.js';
 
@@ -21,6 +23,8 @@ export class UpstreamState implements UpstreamLoad {
   healthPath: string | undefined;
   /** Keep-alive connections to this upstream (undici: no per-request socket bookkeeping in JS streams). */
   readonly pool: Pool;
+  /** Keep-alive connections of the fast path (raw sockets). */
+  readonly conns: ConnPool;
 
   constructor(readonly key: string, readonly host: string, readonly port: number) {
     this.pool = new Pool(`http://${key}`, {
@@ -32,6 +36,7 @@ export class UpstreamState implements UpstreamLoad {
       bodyTimeout: 0,
     });
     this.pool.on('connectionError', () => undefined);
+    this.conns = new ConnPool(host, port);
   }
 
   /** Passive check: the upstream refused a connection, take it out now. */
@@ -54,6 +59,7 @@ export class UpstreamState implements UpstreamLoad {
 
   close(): void {
     this.pool.destroy().catch(() => undefined);
+    this.conns.close();
   }
 }
 
@@ -95,6 +101,12 @@ export class UpstreamRegistry {
       if (s) out.push(s);
     }
     return out;
+  }
+
+  /** Close fast-path connections idle too long. */
+  sweepIdle(): void {
+    const now = performance.now();
+    for (const s of this.states.values()) s.conns.sweep(now);
   }
 
   all(): UpstreamState[] {

@@ -23,7 +23,7 @@ function refuse(socket: Duplex, status: number, body: string): void {
 export function createUpgradeHandler(port: number, plane: DataPlaneView): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    const route = findRoute(plane.table, port, req);
+    const route = findRoute(plane.table, port, req.headers.host, req.url ?? '/');
     if (route === undefined) return refuse(socket, 404, `symphony router: no route on port ${port} for ${req.url}\n`);
     if (plane.pauses.isPaused(route.id)) {
       plane.pauses.wait(route.id, () => {
@@ -31,7 +31,7 @@ export function createUpgradeHandler(port: number, plane: DataPlaneView): (req: 
       });
       return;
     }
-    const backend = chooseBackend(route, req);
+    const backend = chooseBackend(route, req.headers.cookie, req.socket.remoteAddress ?? '');
     if (backend === undefined) return refuse(socket, 503, `symphony router: route ${route.id} has no release taking traffic\n`);
     new Tunnel(req, socket, head, route, backend, plane).open();
   };
