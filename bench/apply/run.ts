@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import type { EnvStatus } from '../../src/agent/status.js';
+import { AGENT_NODE_FLAGS } from '../../src/cli/agent-client.js';
 import type * as Planning from '../../src/cli/planning.js';
 import type { Plan } from '../../src/plan/types.js';
 import { run, type RunResult } from '../../src/util/exec.js';
 import { freePort } from '../../src/util/ports.js';
-import { APP, BIN, cleanup, stopAgent, symphony } from '../../test/helpers/cli.js';
+import { APP, cleanup, stopAgent, symphony } from '../../test/helpers/cli.js';
 import { interleave, processCpuMs, processMemory, timeIt, watchRss } from '../lib/measure.js';
 import { machineInfo, note, ROOT } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
@@ -40,7 +41,7 @@ let current: string | null = null;
 
 /** The built planner; the bench measures dist/, so it refuses to run without a build. */
 async function loadPlanning(): Promise<typeof Planning> {
-  for (const f of ['dist/cli/main.js', 'dist/cli/planning.js']) {
+  for (const f of ['dist/cli/main.js', 'dist/cli/planning.js', 'dist/agent/main.js']) {
     if (!existsSync(join(ROOT, f))) throw new BenchFailure(`the CLI is not built: ${join(ROOT, f)} does not exist; run \`npm run build\`, then \`node --import tsx bench/apply/run.ts\``);
   }
   return (await import(pathToFileURL(join(ROOT, 'dist/cli/planning.js')).href)) as typeof Planning;
@@ -73,15 +74,22 @@ async function checkRunning(dir: string, count: number, not: Map<string, string 
   return new Map(s.services.map((svc) => [svc.name, svc.release]));
 }
 
+/** The built agent, as ensureAgent spawns it. */
+const AGENT_ENTRY = join(ROOT, 'dist/agent/main.js');
+
 const agentPid = (state: string): number => Number(readFileSync(join(state, 'agent.pid'), 'utf8').trim());
 
-/** RSS of an agent serving an empty state dir, after `settleMs`: the baseline the 20 instances add to. */
+/**
+ * RSS of an agent serving an empty state dir, after `settleMs`: the baseline the 20 instances add to.
+ * Started the way the CLI starts one (ensureAgent): the agent's entry with the agent's V8 flags.
+ */
 async function emptyAgentRss(settleMs: number): Promise<{ rssMiB: number; anonMiB: number }> {
   const state = mkdtempSync(join(tmpdir(), 'symphony-bench-agent-'));
-  const child = spawn(process.execPath, [BIN, 'agent', '--state-dir', state], { stdio: 'ignore' });
+  const args = [...AGENT_NODE_FLAGS, AGENT_ENTRY, state];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
   try {
     for (let i = 0; !existsSync(join(state, 'agent.pid')); i++) {
-      if (i > 400 || child.exitCode !== null) throw new BenchFailure(`the agent for an empty state dir did not start (exit ${child.exitCode}); try: node ${BIN} agent --state-dir ${state}`);
+      if (i > 400 || child.exitCode !== null) throw new BenchFailure(`the agent for an empty state dir did not start (exit ${child.exitCode}); try: node ${args.join(' ')}`);
       await sleep(25);
     }
     await sleep(settleMs);

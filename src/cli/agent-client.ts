@@ -58,6 +58,14 @@ export class AgentClient {
 
 const AGENT_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../agent/main.ts' : '../agent/main.js', import.meta.url));
 
+/**
+ * V8 flags of the agent daemon, which idles most of its life and does I/O when
+ * busy: a 1 MB young generation (default up to 16 MB per semi-space) and no
+ * optimizing compiler keep its RSS flat through a deploy of 20 services
+ * (bench/apply: about 68 MiB instead of 80–92) at no measured CPU cost.
+ */
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-opt'];
+
 /** Connect to the state dir's agent, starting it (detached) when none answers. */
 export async function ensureAgent(stateDir: string): Promise<AgentClient> {
   const socket = socketPathOf(stateDir);
@@ -75,7 +83,7 @@ export async function ensureAgent(stateDir: string): Promise<AgentClient> {
   if (existing) return existing;
   mkdirSync(stateDir, { recursive: true, mode: 0o711 });
   const out = openSync(join(stateDir, 'agent.out'), 'a');
-  const child = spawn(process.execPath, [...process.execArgv, AGENT_MAIN, stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [...process.execArgv, ...AGENT_NODE_FLAGS, AGENT_MAIN, stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   for (let i = 0; i < 200; i++) {
     await sleep(50);

@@ -1,7 +1,8 @@
-#!/usr/bin/env node
 import { Command } from 'commander';
 
 type Register = (program: Command) => void;
+
+const VERSION = '0.1.0';
 
 /** Each verb's module, loaded only when that verb runs: `plan` never loads the router, pg or the SQL parser. */
 const VERBS: Record<string, () => Promise<Register>> = {
@@ -26,17 +27,25 @@ const VERBS: Record<string, () => Promise<Register>> = {
   rehearse: async () => (await import('./verbs/rehearse.js')).registerRehearse,
 };
 
-const program = new Command('symphony')
-  .description('Deliver a stack of services and change it with zero downtime and zero lost data.')
-  .version('0.1.0');
-
-const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const wanted = verb && VERBS[verb] ? [VERBS[verb]] : Object.values(VERBS);
-const registered = new Set<Register>();
-for (const load of wanted) {
-  const register = await load();
-  if (!registered.has(register)) register(program);
-  registered.add(register);
+/** Parse the command line and run the verb it names, loading only that verb's module. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = new Command('symphony')
+    .description('Deliver a stack of services and change it with zero downtime and zero lost data.')
+    .version(VERSION);
+  const args = argv.slice(2);
+  // `--version` alone needs no verb; `--help` and no verb at all list every verb, so load them all.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(VERSION + '\n');
+    return;
+  }
+  const verb = args.find((a) => !a.startsWith('-'));
+  const wanted = verb && VERBS[verb] ? [VERBS[verb]] : Object.values(VERBS);
+  const registered = new Set<Register>();
+  for (const load of wanted) {
+    const register = await load();
+    if (!registered.has(register)) register(program);
+    registered.add(register);
+  }
+  await program.parseAsync(argv);
 }
 
-await program.parseAsync(process.argv);

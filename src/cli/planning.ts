@@ -39,8 +39,11 @@ export async function planState(store: StateStore, env: string): Promise<PlanSta
   const driver = getRuntimeDriver('process', { scope: store.dir });
   const services = store.services(env);
   const instances = store.instances(env);
-  const observed = new Set((await driver.list()).map((o) => o.id));
-  const alive = instances.filter((i) => observed.has(i.id) && i.pid !== null && i.startTime !== null && driver.isAlive({ id: i.id, pid: i.pid, startTime: i.startTime })).map((i) => i.id);
+  // Identity is pid + start time: one stat per instance the planner asks about (not stopped or
+  // failed), not a scan of every process on the machine.
+  const alive = instances
+    .filter((i) => i.status !== 'stopped' && i.status !== 'failed' && i.pid !== null && i.startTime !== null && driver.isAlive({ id: i.id, pid: i.pid, startTime: i.startTime }))
+    .map((i) => i.id);
   return {
     serial: store.serial(),
     services,

@@ -94,7 +94,7 @@ export function checkPasswordSecrets(services: readonly CheckedService[], secret
 export function checkVolumes(services: readonly CheckedService[]): Finding[] {
   const owner = new Map<string, string>();
   const out: Finding[] = [];
-  for (const s of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of [...services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const v = s.spec.volume;
     if (!v) continue;
     const first = owner.get(v);

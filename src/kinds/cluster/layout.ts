@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { SymphonyError } from '../../errors.js';
-import { ClusterSection } from '../../spec/schema.js';
 import { parseDuration } from '../../util/duration.js';
 import type { KindContext } from '../types.js';
+import { clusterSectionProblems, type ClusterSectionData } from './section.js';
 import { renderTemplate } from './template.js';
 
 /** The `cluster:` section of a service cannot be turned into members. */
@@ -56,17 +56,14 @@ function check(raw: { http?: string; exec?: string; tcp?: string; timeout?: stri
 }
 
 /**
- * The `cluster:` section of a service, validated with the stack file's own
- * schema (so a kind used without the loader says the same things).
+ * The `cluster:` section of a service, checked with the rules of the stack
+ * file's schema (so a kind used without the loader says the same things) but
+ * without zod, which the agent does not load.
  */
 export function clusterSettings(ctx: Pick<KindContext, 'service' | 'spec'>): ClusterSettings {
-  const parsed = ClusterSection.safeParse(ctx.spec.cluster);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const at = ['cluster', ...first.path.map(String)].join('.');
-    throw new ClusterConfigError(ctx.service, `${at}: ${first.message}`);
-  }
-  const c = parsed.data;
+  const first = clusterSectionProblems(ctx.spec.cluster)[0];
+  if (first) throw new ClusterConfigError(ctx.service, `${['cluster', ...first.path].join('.')}: ${first.message}`);
+  const c = ctx.spec.cluster as ClusterSectionData;
   return {
     members: c.members,
     command: c.command,
