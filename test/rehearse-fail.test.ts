@@ -100,12 +100,13 @@ describe('a failed rehearsal', () => {
     writeFileSync(join(dir, 'symphony.yaml'), stack('node server.mjs', 'v2'));
     let writes = 0;
     let stop = false;
-    const hammer = (async () => {
+    // Three writers at once, so the log is never quiet for the copy's 100 ms settle time, even on a loaded machine.
+    const hammer = Promise.all([0, 1, 2].map(async () => {
       while (!stop) {
         const res = await fetch(`http://127.0.0.1:${port}/write`);
         if ((await res.text()) === 'written') writes++;
       }
-    })();
+    }));
     const r = await symphony(['rehearse'], { cwd: dir });
     stop = true;
     await hammer;

@@ -88,9 +88,10 @@ describe('verified file copy of a volume', () => {
     const vol = await quietVolume(300);
     const log = join(vol, 'a/app.log');
     writeFileSync(log, '');
-    writer = spawn(process.execPath, ['-e', `const fs = require('fs'); let i = 0; setInterval(() => fs.appendFileSync(${JSON.stringify(log)}, 'line ' + i++ + '\\n'), 2);`], { stdio: 'ignore' });
-    await sleep(300);
-    const r = await copyFilesVerified(vol, join(root, 'copy'), { attempts: 3, settleMs: 50 });
+    writer = spawn(process.execPath, ['-e', `const fs = require('fs'); let i = 0; setInterval(() => fs.appendFileSync(${JSON.stringify(log)}, 'line ' + i++ + '\\n'), 1);`], { stdio: 'ignore' });
+    while (readFileSync(log, 'utf8') === '') await sleep(20);
+    // A 500 ms settle time: even a writer starved by a loaded machine writes within it, so no attempt can find the log quiet.
+    const r = await copyFilesVerified(vol, join(root, 'copy'), { attempts: 3, settleMs: 500 });
     expect(r.consistent).toBe(false);
     expect(r.attempts).toBe(3);
     expect(r.changed).toEqual(['a/app.log']);
