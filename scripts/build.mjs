@@ -10,7 +10,8 @@
 //                         its cluster worker: each one self-contained ES module (no chunks to
 //                         load later, so a daemon that outlives a rebuild keeps working)
 //   dist/cli/planning.js  the planner alone, for bench/apply's in-process measure
-// Native or file-loading packages stay in node_modules: better-sqlite3, libpg-query, pg.
+// Native or file-loading packages stay in node_modules (better-sqlite3, libpg-query, pg), and
+// undici, which only the etcd gateway imports, lazily.
 // The build goes to dist.build-<pid>/ and is swapped in with two renames, so a CLI started
 // while a build runs finds a whole build, old or new.
 import { execFileSync } from 'node:child_process';
@@ -81,7 +82,8 @@ const common = {
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
-  external: ['better-sqlite3', 'libpg-query', 'pg'],
+  // undici is only imported lazily (etcd gateway): loaded from node_modules when used, not in any bundle.
+  external: ['better-sqlite3', 'libpg-query', 'pg', 'undici'],
 };
 const esm = {
   ...common,
@@ -111,7 +113,15 @@ function warmCodeCache(entry) {
 
 try {
   await Promise.all([
-    build({ ...common, format: 'cjs', entryPoints: { 'cli/cli': 'src/cli/main.ts' }, outExtension: { '.js': '.cjs' }, plugins: [unbundledMetaUrl('cjs'), slimDependencies] }),
+    build({
+      ...common,
+      format: 'cjs',
+      entryPoints: { 'cli/cli': 'src/cli/main.ts' },
+      outExtension: { '.js': '.cjs' },
+      // import() of an external package (pg, undici) becomes require(): a vm.Script has no module loader of its own.
+      supported: { 'dynamic-import': false },
+      plugins: [unbundledMetaUrl('cjs'), slimDependencies],
+    }),
     build({ ...esm, entryPoints: ['src/agent/main.ts', 'src/router/main.ts', 'src/router/worker.ts', 'src/cli/planning.ts'] }),
   ]);
   const hash = createHash('sha256').update(readFileSync(join(out, 'cli/cli.cjs'))).digest('hex').slice(0, 16);

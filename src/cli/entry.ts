@@ -2,7 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 
 /**
  * The CLI's entry (dist/cli/main.js, loaded by bin/symphony.js). The CLI itself
@@ -39,8 +39,6 @@ const script = new Script(`(function (exports, require, module, __filename, __di
   filename: bundle,
   lineOffset: -1,
   cachedData,
-  // import() in the bundle (of pg) resolves as it would in a module file at the bundle's place.
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 if (process.env.SYMPHONY_WRITE_CODE_CACHE === '1') {
   // After the run, so that the cache holds every function the run compiled, not only the top level.
