@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ClientConn } from './client-conn.js';
 import type { DataPlaneView } from './dispatch.js';
@@ -15,6 +15,8 @@ interface PortServer {
   net: NetServer;
   http: Server;
   conns: Set<ClientConn>;
+  /** Connections handed to node:http (it tracks only connections of servers that listen). */
+  handedOff: Set<Socket>;
 }
 
 /** One listener per route port on 127.0.0.1, opened when a route needs it, closed when none does. */
@@ -53,6 +55,11 @@ export class Listeners {
       else socket.destroy();
     });
     const conns = new Set<ClientConn>();
+    const handedOff = new Set<Socket>();
+    http.on('connection', (socket: Socket) => {
+      handedOff.add(socket);
+      socket.once('close', () => handedOff.delete(socket));
+    });
     const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => new ClientConn(socket, port, this.plane, http, conns));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(routeId, port, err.code ?? err.message)));
@@ -60,7 +67,7 @@ export class Listeners {
     });
     server.removeAllListeners('error');
     server.on('error', () => undefined);
-    this.servers.set(port, { net: server, http, conns });
+    this.servers.set(port, { net: server, http, conns, handedOff });
   }
 
   /** Stop accepting on ports no route uses; requests in flight there finish. */
@@ -81,8 +88,8 @@ export class Listeners {
       (server) =>
         new Promise<void>((resolve) => {
           server.net.close(() => resolve());
-          server.http.closeAllConnections();
           for (const c of [...server.conns]) c.destroy();
+          for (const s of [...server.handedOff]) s.destroy();
         }),
     );
     this.servers.clear();
