@@ -14,6 +14,8 @@ export interface ApproachResult {
   perMigration: Record<string, WindowStats & { rowsPerSec: number | null }>;
   /** Rows backfilled (or rewritten) per second over the phases that touched rows. */
   rowsPerSec: number | null;
+  /** Server CPU µs of the engine's backends per backfilled row (Symphony only). */
+  cpuUsPerRow: number | null;
   /** The slowest writer transaction during the migrations, and the phase it was sent in. */
   worst: { latencyMs: number; migration: string; phase: string; msIntoPhase: number } | null;
   final: { rows: number; columns: Record<string, string>; nullTiers: number };
@@ -34,6 +36,13 @@ export function rowRate(phases: Phase[]): number | null {
 
 function row(label: string, migration: string, w: WindowStats, rate: number | null): (string | number | null)[] {
   return [label, migration, round(w.ms, 0), round(w.txPerSec, 0), round(w.p50), round(w.p99), round(w.max), round(w.stallMs), w.failed, rate];
+}
+
+/** Server CPU µs per row over the phases that backfilled rows (null without CPU samples). */
+export function cpuPerRow(phases: Phase[]): number | null {
+  const busy = phases.filter((p) => (p.rows ?? 0) > 0 && p.serverCpuMs !== undefined);
+  const rows = busy.reduce((a, p) => a + (p.rows ?? 0), 0);
+  return rows > 0 ? round((busy.reduce((a, p) => a + (p.serverCpuMs ?? 0), 0) * 1000) / rows, 2) : null;
 }
 
 /** Print the side-by-side table and the target check; write bench/results/migrate.json. */
@@ -60,6 +69,7 @@ export function report(command: string, machine: MachineInfo, settings: Record<s
   for (const r of results) {
     if (r.worst) lines.push(`${r.approach}: slowest writer tx ${round(r.worst.latencyMs)} ms, sent ${round(r.worst.msIntoPhase, 0)} ms into ${r.worst.migration} ${r.worst.phase}`);
   }
+  if (ours?.cpuUsPerRow != null) lines.push(`symphony: engine backends' server CPU ${ours.cpuUsPerRow} us per backfilled row`);
   if (ratios) lines.push(`naive / symphony: writer stall ${ratios.stall}x, max latency ${ratios.max}x, p99 ${ratios.p99}x`);
   const path = writeResult('migrate', command, machine, {
     settings,
@@ -71,7 +81,7 @@ export function report(command: string, machine: MachineInfo, settings: Record<s
       baseline: rounded(r.baseline),
       during: rounded(r.during),
       perMigration: Object.fromEntries(Object.entries(r.perMigration).map(([k, w]) => [k, { ...rounded(w), rowsPerSec: w.rowsPerSec }])),
-      phases: r.phases.map((p) => ({ migration: p.migration, phase: p.phase, ms: round(p.to - p.from, 0), rows: p.rows ?? null })),
+      phases: r.phases.map((p) => ({ migration: p.migration, phase: p.phase, ms: round(p.to - p.from, 0), rows: p.rows ?? null, serverCpuMs: p.serverCpuMs ?? null })),
     })),
   });
   lines.push(`wrote ${path}`);

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { loadMigrations } from '../../src/migrate/load.js';
 import { startTestPostgres } from '../../test/helpers/postgres.js';
 import { machineInfo, note, ROOT } from '../lib/report.js';
-import { report, rowRate, type ApproachResult } from './report.js';
+import { EngineCpu, ENGINE_APP } from './cpu.js';
+import { cpuPerRow, report, rowRate, type ApproachResult } from './report.js';
 import { createTable, runEngine, runNaive, verify, type Phase } from './scenarios.js';
 import { startWriter, windowStats } from './writer.js';
 
@@ -16,26 +17,31 @@ import { startWriter, windowStats } from './writer.js';
  *
  * A PostgreSQL 15 started through Symphony's postgres kind (test/helpers/postgres.ts)
  * holds two identical 1,000,000-row `accounts` tables (schemas `sym` and `naive`).
- * For each, while a writer runs ~600 single-row tx/s (12 connections, half inserts,
+ * For each, while a writer runs 600 single-row tx/s (open loop: each transaction due at
+ * its time, on a pool of 16 connections, latency counted from the due time; half inserts,
  * half updates, each its own transaction), three migrations run: (a) add a NOT NULL column backfilled from an
  * expression, (b) rename a column, (c) change a column's type (integer -> bigint).
  * Symphony: MigrationEngine start + complete per migration (bench/migrate/migrations).
  * Naive: the same changes as plain ALTER TABLE (+ UPDATE) in one transaction each.
  * Reported for both: writer stall (longest gap between completed transactions),
- * p50/p99/max latency and failed transactions during the migrations, and rows/s.
+ * p50/p99/max latency and failed transactions during the migrations, rows/s, and for
+ * Symphony the server CPU its backends spent per backfilled row (load-independent).
  * Prints a table; writes bench/results/migrate.json.
- * Knobs: MIGRATE_BENCH_ROWS (1000000), MIGRATE_BENCH_RATE (600 tx/s), MIGRATE_BENCH_CONNECTIONS (12),
- * MIGRATE_BENCH_BATCH (engine batch size; default: the engine's), MIGRATE_BENCH_ORDER
- * (symphony,naive).
+ * Knobs: MIGRATE_BENCH_ROWS (1000000), MIGRATE_BENCH_RATE (600 tx/s), MIGRATE_BENCH_CONNECTIONS (16),
+ * MIGRATE_BENCH_BATCH (fixed engine batch size; default: the engine's adaptive one), MIGRATE_BENCH_ORDER
+ * (symphony,naive), MIGRATE_BENCH_PG_SETTINGS (JSON, added to the server settings).
  */
 export const COMMAND = 'node --import tsx bench/migrate/run.ts';
 const ROWS = Number(process.env.MIGRATE_BENCH_ROWS ?? 1_000_000);
 const RATE = Number(process.env.MIGRATE_BENCH_RATE ?? 600);
-const CONNECTIONS = Number(process.env.MIGRATE_BENCH_CONNECTIONS ?? 12);
+const CONNECTIONS = Number(process.env.MIGRATE_BENCH_CONNECTIONS ?? 16);
 const BATCH = process.env.MIGRATE_BENCH_BATCH ? Number(process.env.MIGRATE_BENCH_BATCH) : undefined;
 const ORDER = (process.env.MIGRATE_BENCH_ORDER ?? 'symphony,naive').split(',') as ApproachResult['approach'][];
 const BASELINE_MS = 3_000;
-const SETTINGS = { shared_buffers: '256MB', max_wal_size: '4GB', checkpoint_timeout: '30min' };
+const SETTINGS: Record<string, string> = {
+  shared_buffers: '256MB', max_wal_size: '4GB', checkpoint_timeout: '30min',
+  ...(process.env.MIGRATE_BENCH_PG_SETTINGS ? (JSON.parse(process.env.MIGRATE_BENCH_PG_SETTINGS) as Record<string, string>) : {}),
+};
 
 function perMigration(log: Parameters<typeof windowStats>[0], phases: Phase[]): ApproachResult['perMigration'] {
   const names = [...new Set(phases.map((p) => p.migration))];
@@ -73,13 +79,13 @@ async function main(): Promise<void> {
     for (const approach of ORDER) {
       const schema = approach === 'symphony' ? 'sym' : 'naive';
       note(`${approach}: writer at ${RATE} tx/s on ${CONNECTIONS} connections, ${BASELINE_MS} ms baseline, then the three migrations`);
-      const writer = startWriter({ connection, schema, rate: RATE, connections: CONNECTIONS, rows: ROWS });
+      const writer = await startWriter({ connection, schema, rate: RATE, connections: CONNECTIONS, rows: ROWS });
       await sleep(BASELINE_MS);
       const from = performance.now();
       let phases: Phase[];
       try {
         phases = approach === 'symphony'
-          ? await runEngine(db.url, schema, migrations, BATCH ? { batchSize: BATCH } : {})
+          ? await runEngine(`${db.url}?application_name=${ENGINE_APP}`, schema, migrations, BATCH ? { batchSize: BATCH } : {}, new EngineCpu(admin))
           : await runNaive(connection, schema, migrations.map((m) => m.name), ROWS);
       } finally {
         await sleep(1000);
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
         during: windowStats(writer.log, from, to),
         perMigration: perMigration(writer.log, phases),
         rowsPerSec: rowRate(phases),
+        cpuUsPerRow: cpuPerRow(phases),
         worst: worstOf(writer.log, phases, from, to),
         final: await verify(admin, schema),
       };

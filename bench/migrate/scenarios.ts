@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { MigrationEngine, type EngineOptions } from '../../src/migrate/engine.js';
 import type { Migration } from '../../src/migrate/operations.js';
+import type { EngineCpu } from './cpu.js';
 
 /** One phase of a migration as run by one approach: what ran, and when (performance clock). */
 export interface Phase {
@@ -11,6 +12,8 @@ export interface Phase {
   to: number;
   /** Rows the phase rewrote or backfilled, when it did. */
   rows?: number;
+  /** Server CPU ms of the engine's backends during the phase (Symphony only). */
+  serverCpuMs?: number;
 }
 
 /** The same starting table for both approaches: `rows` rows, a bigserial key, a few typed columns. */
@@ -25,17 +28,20 @@ export async function createTable(client: pg.ClientBase, schema: string, rows: n
   await client.query(`VACUUM ANALYZE ${schema}.accounts`);
 }
 
-async function timed(phases: Phase[], migration: string, phase: string, fn: () => Promise<number | undefined>): Promise<void> {
+async function timed(phases: Phase[], migration: string, phase: string, fn: () => Promise<number | undefined>, cpu?: EngineCpu): Promise<void> {
+  await cpu?.sample();
   const from = performance.now();
   const rows = await fn();
-  phases.push({ migration, phase, from, to: performance.now(), ...(rows === undefined ? {} : { rows }) });
+  const to = performance.now();
+  const serverCpuMs = await cpu?.sample();
+  phases.push({ migration, phase, from, to, ...(rows === undefined ? {} : { rows }), ...(serverCpuMs === undefined ? {} : { serverCpuMs }) });
 }
 
 /**
  * Symphony's way: for each migration, `start` (expand, backfill in batches)
  * then `complete` (contract), with the engine's defaults unless overridden.
  */
-export async function runEngine(url: string, schema: string, migrations: Migration[], opts: EngineOptions): Promise<Phase[]> {
+export async function runEngine(url: string, schema: string, migrations: Migration[], opts: EngineOptions, cpu?: EngineCpu): Promise<Phase[]> {
   const engine = new MigrationEngine(url, { baseSchema: schema, schemaPrefix: schema, ...opts });
   const phases: Phase[] = [];
   try {
@@ -43,11 +49,11 @@ export async function runEngine(url: string, schema: string, migrations: Migrati
       await timed(phases, m.name, 'start', async () => {
         const r = await engine.start(m);
         return Object.values(r.backfilled).reduce((a, b) => a + b, 0);
-      });
+      }, cpu);
       await timed(phases, m.name, 'complete', async () => {
         await engine.complete();
         return undefined;
-      });
+      }, cpu);
     }
   } finally {
     await engine.close();
