@@ -148,6 +148,10 @@ export const ClusterSection = z
     cluster_health: ClusterCheck.optional().describe('check of the whole cluster, cluster-wide placeholders only'),
     leader: ClusterExec.optional().describe("run on each member; prints the leader it sees: index, name or host:port; without it members have no order"),
     caught_up: ClusterExec.optional().describe('run on a member; exit 0 once it has caught up (default: its health check)'),
+    handover: ClusterExec.optional().describe(
+      'hand leadership to the member it runs for (its placeholders, plus {leader_name} {leader_index} {leader_<port>_port}) before the leader is replaced; needs leader (default timeout 30s)',
+    ),
+    snapshot: ClusterExec.optional().describe('write a consistent backup of the cluster to {snapshot_path} before the first member goes down (default timeout 30s)'),
   })
   .superRefine((c, ctx) => {
     for (const p of clusterTemplateProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });

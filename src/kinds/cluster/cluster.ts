@@ -1,6 +1,7 @@
 import type { ProbeResult } from '../../health/types.js';
 import { judgeCluster } from '../../strategies/cluster-rolling/plan.js';
 import type { ClusterProbe, ClusterStatus, MemberStatus } from '../../strategies/cluster-rolling/types.js';
+import { handOver, takeSnapshot } from './actions.js';
 import { portOpen, readLeader, runCheck } from './checks.js';
 import { ClusterConfigError, clusterValues, memberValues, renderCheck, type ClusterSettings, type MemberLayout } from './layout.js';
 
@@ -17,10 +18,15 @@ interface Reading {
  *
  * Without a leader check the cluster has no leader to protect: the last
  * member stands in as one, so members are replaced in ordinal order and
- * nothing is handed over.
+ * nothing is handed over. With `handover` / `snapshot` commands the probe
+ * offers `moveLeader` / `snapshot` to the rolling strategy.
  */
 export class GenericCluster implements ClusterProbe {
   private readonly values: Record<string, string>;
+  /** Present only when the stack file gives `handover` (the strategy hands over only when it can). */
+  readonly moveLeader?: (to: string) => Promise<void>;
+  /** Present only when the stack file gives `snapshot`. */
+  readonly snapshot?: (path: string) => Promise<void>;
 
   constructor(
     private readonly service: string,
@@ -30,6 +36,10 @@ export class GenericCluster implements ClusterProbe {
     private readonly cwd: string,
   ) {
     this.values = clusterValues(members, settings);
+    const target = { service, members, values: this.values, cwd, status: () => this.status() };
+    const { handover, snapshot } = settings;
+    if (handover) this.moveLeader = (to) => handOver(target, handover, to);
+    if (snapshot) this.snapshot = (path) => takeSnapshot(target, snapshot, path);
   }
 
   async status(): Promise<ClusterStatus> {

@@ -33,6 +33,8 @@ export interface ClusterSettings {
   clusterHealth: CheckTemplate | null;
   leader: CheckTemplate | null;
   caughtUp: CheckTemplate | null;
+  handover: CheckTemplate | null;
+  snapshot: CheckTemplate | null;
 }
 
 /** Where one member lives: name, ports and data directory stay the same across replacements. */
@@ -48,11 +50,13 @@ export interface MemberLayout {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** Handing leadership over and writing a backup take longer than a check. */
+const ACTION_TIMEOUT_MS = 30_000;
 
-function check(raw: { http?: string; exec?: string; tcp?: string; timeout?: string | number } | undefined): CheckTemplate | null {
+function check(raw: { http?: string; exec?: string; tcp?: string; timeout?: string | number } | undefined, defaultMs = CHECK_TIMEOUT_MS): CheckTemplate | null {
   if (raw === undefined) return null;
   const { timeout, ...probe } = raw;
-  return { ...probe, timeoutMs: parseDuration(timeout, CHECK_TIMEOUT_MS) };
+  return { ...probe, timeoutMs: parseDuration(timeout, defaultMs) };
 }
 
 /**
@@ -73,6 +77,8 @@ export function clusterSettings(ctx: Pick<KindContext, 'service' | 'spec'>): Clu
     clusterHealth: check(c.cluster_health),
     leader: check(c.leader),
     caughtUp: check(c.caught_up),
+    handover: check(c.handover, ACTION_TIMEOUT_MS),
+    snapshot: check(c.snapshot, ACTION_TIMEOUT_MS),
   };
 }
 
@@ -119,6 +125,13 @@ export function clusterValues(members: readonly MemberLayout[], settings: Pick<C
 export function memberValues(member: MemberLayout, cluster: Readonly<Record<string, string>>): Record<string, string> {
   const values: Record<string, string> = { ...cluster, name: member.name, index: String(member.index), data_dir: member.dataDir };
   for (const [p, port] of Object.entries(member.ports)) values[`${p}_port`] = String(port);
+  return values;
+}
+
+/** Values of a handover run for `heir`: its own words plus the current leader's as {leader_*}. */
+export function handoverValues(heir: MemberLayout, leader: MemberLayout, cluster: Readonly<Record<string, string>>): Record<string, string> {
+  const values: Record<string, string> = { ...memberValues(heir, cluster), leader_name: leader.name, leader_index: String(leader.index) };
+  for (const [p, port] of Object.entries(leader.ports)) values[`leader_${p}_port`] = String(port);
   return values;
 }
 

@@ -23,6 +23,8 @@ export interface ClusterSectionData {
   cluster_health?: ClusterCheckSection;
   leader?: { exec: string; timeout?: string | number };
   caught_up?: { exec: string; timeout?: string | number };
+  handover?: { exec: string; timeout?: string | number };
+  snapshot?: { exec: string; timeout?: string | number };
 }
 
 export interface SectionProblem {
@@ -62,7 +64,7 @@ function checkProbe(raw: unknown, name: string, execOnly: boolean, out: SectionP
 export function clusterSectionProblems(raw: unknown): SectionProblem[] {
   if (!isObject(raw)) return [{ path: [], message: 'must be an object with members, command and ports' }];
   const out: SectionProblem[] = [];
-  unknownKeys(raw, ['members', 'command', 'ports', 'scheme', 'health', 'cluster_health', 'leader', 'caught_up'], [], out);
+  unknownKeys(raw, ['members', 'command', 'ports', 'scheme', 'health', 'cluster_health', 'leader', 'caught_up', 'handover', 'snapshot'], [], out);
   const m = raw.members;
   if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m % 2 === 0 || m > 9) {
     out.push({ path: ['members'], message: 'must be an odd number from 1 to 9: quorum is a majority, so an even count tolerates no more failures than one member fewer' });
@@ -81,6 +83,8 @@ export function clusterSectionProblems(raw: unknown): SectionProblem[] {
   checkProbe(raw.cluster_health, 'cluster_health', false, out);
   checkProbe(raw.leader, 'leader', true, out);
   checkProbe(raw.caught_up, 'caught_up', true, out);
+  checkProbe(raw.handover, 'handover', true, out);
+  checkProbe(raw.snapshot, 'snapshot', true, out);
   // Placeholders are checked once the shape holds, as the schema's refinement does.
   return out.length > 0 ? out : clusterTemplateProblems(raw as unknown as ClusterTemplates);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { leaderOrdinal } from './checks.js';
-import { clusterValues, memberValues, type MemberLayout } from './layout.js';
+import { clusterValues, handoverValues, memberValues, type MemberLayout } from './layout.js';
 import { clusterTemplateProblems, placeholders, renderTemplate, templateProblems } from './template.js';
 
 const shape = { members: 3, ports: ['client', 'peer'] };
@@ -25,6 +25,12 @@ describe('cluster templates', () => {
     ['{client_port_3}', 'cluster', ['{client_port_3} names member 3, but the cluster has 3 member(s), numbered from 0']],
     ['{data_dir}', 'cluster', ['{data_dir} is a value of one member; a whole-cluster check can use {members} {names} {client_ports} {client_endpoints} {client_urls} {client_port_0} {peer_ports} {peer_endpoints} {peer_urls} {peer_port_0}']],
     ['{client_port}', 'cluster', [expect.stringMatching(/^\{client_port\} is a value of one member/)]],
+    ['{client_port} {leader_client_port} {leader_name} {leader_index} {name}', 'handover', []],
+    ['{leader_monitor_port}', 'handover', ['port "monitor" of {leader_monitor_port} is not declared in ports (declared: client, peer); add it to ports']],
+    ['{leader_name}', 'member', [expect.stringMatching(/^\{leader_name\} is not a placeholder; known here: \{name\}/)]],
+    ['{snapshot_path} {client_port_0} {client_endpoints}', 'snapshot', []],
+    ['{snapshot_path}', 'cluster', [expect.stringMatching(/^\{snapshot_path\} is not a placeholder/)]],
+    ['{client_port}', 'snapshot', [expect.stringMatching(/^\{client_port\} is a value of one member/)]],
   ] as const)('%s in %s scope', (text, scope, expected) => {
     expect(templateProblems(text, shape, scope)).toEqual(expected);
   });
@@ -49,6 +55,19 @@ describe('cluster templates', () => {
     });
     expect(problems.map((p) => p.path.join('.'))).toEqual(['health.tcp', 'cluster_health.tcp', 'leader.exec']);
     expect(problems[0].message).toBe('must name a declared port (declared: client, peer), got "monitor"');
+  });
+
+  it('renders a handover for the heir with the leader as {leader_*}', () => {
+    const values = handoverValues(members[2], members[0], clusterValues(members, { ports: shape.ports, scheme: 'http' }));
+    expect(renderTemplate('move --to {name}:{client_port} --from {leader_name}/{leader_index}:{leader_client_port}', values)).toBe('move --to cache-2:7002 --from cache-0/0:7000');
+  });
+
+  it('refuses a handover without a leader check and a snapshot that does not write to {snapshot_path}', () => {
+    const problems = clusterTemplateProblems({ ...shape, command: 'x', handover: { exec: 'move {client_port}' }, snapshot: { exec: 'backup > /tmp/b' } });
+    expect(problems).toEqual([
+      { path: ['handover'], message: 'needs a leader check: without one the members have no leader to hand over from' },
+      { path: ['snapshot', 'exec'], message: 'must write the snapshot to {snapshot_path}' },
+    ]);
   });
 });
 

@@ -8,6 +8,10 @@
  *   {name} {index} {data_dir} {<port>_port}
  * Whole cluster (everywhere):
  *   {members} {names} {<port>_ports} {<port>_endpoints} {<port>_urls} {<port>_port_<i>}
+ * Handover (run for the member that is to lead, the heir), besides its member words:
+ *   {leader_name} {leader_index} {leader_<port>_port}
+ * Snapshot (whole cluster), besides the cluster words:
+ *   {snapshot_path}
  */
 
 const PLACEHOLDER = /(?<!\$)\{([a-z][a-z0-9_]*)\}/g;
@@ -15,12 +19,15 @@ const PLACEHOLDER = /(?<!\$)\{([a-z][a-z0-9_]*)\}/g;
 /** Port names are plain lowercase words so that `{<port>_port_<i>}` reads one way only. */
 export const PORT_NAME = /^[a-z][a-z0-9]{0,19}$/;
 
-export type TemplateScope = 'member' | 'cluster';
+export type TemplateScope = 'member' | 'cluster' | 'handover' | 'snapshot';
 
 const MEMBER_WORDS = ['name', 'index', 'data_dir'];
 const CLUSTER_WORDS = ['members', 'names'];
 const PORT_WORD = /^([a-z][a-z0-9]*)_(port|ports|endpoints|urls)$/;
 const INDEXED_PORT_WORD = /^([a-z][a-z0-9]*)_port_(\d+)$/;
+const LEADER_WORDS = ['leader_name', 'leader_index'];
+const LEADER_PORT_WORD = /^leader_([a-z][a-z0-9]*)_port$/;
+const hasMemberWords = (scope: TemplateScope): boolean => scope === 'member' || scope === 'handover';
 
 /** The cluster shape that decides which placeholders exist. */
 export interface TemplateShape {
@@ -35,7 +42,9 @@ export function placeholders(text: string): string[] {
 
 /** The placeholders a template may use in this scope, as the user writes them (for messages). */
 export function knownPlaceholders(shape: TemplateShape, scope: TemplateScope): string[] {
-  const words = scope === 'member' ? [...MEMBER_WORDS, ...shape.ports.map((p) => `${p}_port`)] : [];
+  const words = hasMemberWords(scope) ? [...MEMBER_WORDS, ...shape.ports.map((p) => `${p}_port`)] : [];
+  if (scope === 'handover') words.push(...LEADER_WORDS, ...shape.ports.map((p) => `leader_${p}_port`));
+  if (scope === 'snapshot') words.push('snapshot_path');
   words.push(...CLUSTER_WORDS);
   for (const p of shape.ports) words.push(`${p}_ports`, `${p}_endpoints`, `${p}_urls`, `${p}_port_0`);
   return words.map((w) => `{${w}}`);
@@ -45,13 +54,18 @@ export function knownPlaceholders(shape: TemplateShape, scope: TemplateScope): s
 export function placeholderProblem(word: string, shape: TemplateShape, scope: TemplateScope): string | null {
   const declared = `declared: ${shape.ports.join(', ') || 'none'}`;
   const perMember = `{${word}} is a value of one member; a whole-cluster check can use ${knownPlaceholders(shape, 'cluster').join(' ')}`;
-  if (MEMBER_WORDS.includes(word)) return scope === 'member' ? null : perMember;
+  if (MEMBER_WORDS.includes(word)) return hasMemberWords(scope) ? null : perMember;
   if (CLUSTER_WORDS.includes(word)) return null;
+  if (word === 'snapshot_path' && scope === 'snapshot') return null;
+  if (scope === 'handover' && (LEADER_WORDS.includes(word) || LEADER_PORT_WORD.test(word))) {
+    const name = LEADER_PORT_WORD.exec(word)?.[1];
+    return name === undefined || shape.ports.includes(name) ? null : `port "${name}" of {${word}} is not declared in ports (${declared}); add it to ports`;
+  }
   const port = PORT_WORD.exec(word) ?? INDEXED_PORT_WORD.exec(word);
   if (port) {
     const [, name, rest] = port;
     if (!shape.ports.includes(name)) return `port "${name}" of {${word}} is not declared in ports (${declared}); add it to ports`;
-    if (rest === 'port' && scope === 'cluster') return perMember;
+    if (rest === 'port' && !hasMemberWords(scope)) return perMember;
     if (/^\d+$/.test(rest) && Number(rest) >= shape.members) {
       return `{${word}} names member ${rest}, but the cluster has ${shape.members} member(s), numbered from 0`;
     }
@@ -79,6 +93,8 @@ export interface ClusterTemplates extends TemplateShape {
   cluster_health?: { http?: string; exec?: string; tcp?: string };
   leader?: { exec: string };
   caught_up?: { exec: string };
+  handover?: { exec: string };
+  snapshot?: { exec: string };
 }
 
 /** Every template problem of a cluster section, with its path inside the section. Pure. */
@@ -101,5 +117,9 @@ export function clusterTemplateProblems(c: ClusterTemplates): Array<{ path: stri
   }
   check(['leader', 'exec'], c.leader?.exec, 'member');
   check(['caught_up', 'exec'], c.caught_up?.exec, 'member');
+  check(['handover', 'exec'], c.handover?.exec, 'handover');
+  check(['snapshot', 'exec'], c.snapshot?.exec, 'snapshot');
+  if (c.handover !== undefined && c.leader === undefined) out.push({ path: ['handover'], message: 'needs a leader check: without one the members have no leader to hand over from' });
+  if (c.snapshot !== undefined && !c.snapshot.exec.includes('{snapshot_path}')) out.push({ path: ['snapshot', 'exec'], message: 'must write the snapshot to {snapshot_path}' });
   return out;
 }
