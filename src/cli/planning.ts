@@ -9,6 +9,7 @@ import { getRuntimeDriver } from '../runtime/registry.js';
 import { SecretVault } from '../secrets/vault.js';
 import { loadStack, type LoadedStack } from '../spec/index.js';
 import { StateStore } from '../state/store.js';
+import { stablePortBase } from '../plan/ports.js';
 import { isPortFree } from '../util/ports.js';
 
 export interface Planned {
@@ -105,7 +106,7 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     const used = portsOfOtherEnvs(store, stack.env);
     // The planner is pure; a port it hands out for the first time must also be free on this machine.
     for (let attempt = 0; ; attempt++) {
-      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, target, migrations });
+      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, portBase: stablePortBase(stateDir, stack.env), target, migrations });
       const busy = await busyNewPorts(plan, state);
       if (busy.length === 0 || attempt > 50) return { plan, stack, secrets };
       used.push(...busy);

@@ -6,6 +6,7 @@ import { registerBuiltinKinds } from '../kinds/builtin.js';
 import { parseStackText } from '../spec/index.js';
 import type { InstanceRecord } from '../state/types.js';
 import { makePlan, type PlanInput } from './planner.js';
+import { stablePortBase } from './ports.js';
 import type { Plan, PlanState } from './types.js';
 
 registerBuiltinKinds();
@@ -146,5 +147,16 @@ describe('makePlan', () => {
   it('keeps stable ports clear of ports used elsewhere', () => {
     const p = makePlan(input(STACK, EMPTY, { usedPorts: [21000, 21001] }));
     expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21002 });
+  });
+
+  it('starts new stable ports at the base it is given, one per state dir and environment', () => {
+    const base = stablePortBase('/srv/a/.symphony', 'default');
+    expect(stablePortBase('/srv/a/.symphony', 'default')).toBe(base);
+    expect(base).toBeGreaterThanOrEqual(21000);
+    expect(base + 19).toBeLessThan(24000);
+    const bases = new Set(['/a', '/b', '/c', '/d', '/e', '/f'].map((d) => stablePortBase(d, 'default')));
+    expect(bases.size).toBeGreaterThan(1);
+    const p = makePlan(input(STACK, EMPTY, { portBase: base, usedPorts: [base] }));
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: base + 1 });
   });
 });

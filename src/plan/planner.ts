@@ -19,6 +19,8 @@ export interface PlanInput {
   secretDigests: Record<string, string>;
   /** Ports in use by other environments of this state dir. */
   usedPorts?: number[];
+  /** Where new stable ports start (default 21000; the CLI uses `stablePortBase`). */
+  portBase?: number;
   /** Limit the plan to these services and what they need. */
   target?: string[];
   /** Migration versions found in each postgres service's `migrations:` dir. */
@@ -102,7 +104,7 @@ export function makePlan(input: PlanInput): Plan {
     const kind = getKind(node.kind);
     const base = kindContext(node, stack, input.stateDir, {});
     const explicit = (node.spec as { postgres?: { port?: number } }).postgres?.port;
-    const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? {}, explicit ? { port: explicit } : {}, used);
+    const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? {}, explicit ? { port: explicit } : {}, used, input.portBase);
     attrs[node.name] = route
       ? { host: '127.0.0.1', port: String(route.listen), url: `http://127.0.0.1:${route.listen}`, ...kind.attributes({ ...base, ports }) }
       : kind.attributes({ ...base, ports });
