@@ -2,7 +2,7 @@
 // The build (`npm run build`): tsc type-checks src (no output), then esbuild
 // bundles the programs into dist/, minified, with source maps:
 //   dist/cli/cli.cjs      the CLI: one CommonJS bundle of src/cli/main.ts (verbs load lazily
-//                         inside it) and its V8 code cache cli.cjs.cache, made by a warm-up
+//                         inside it) and its V8 code cache cli.cjs.<hash>.cache, made by a warm-up
 //                         `plan` of a small stack at the end of the build
 //   dist/cli/main.js      src/cli/entry.ts, which bin/symphony.js imports: compiles cli.cjs with
 //                         that cache and runs it
@@ -14,6 +14,7 @@
 // undici, which only the etcd gateway imports, lazily.
 // The build goes to dist.build-<pid>/ and is swapped in with two renames, so a CLI started
 // while a build runs finds a whole build, old or new.
+// Options: --no-minify (readable stack traces and CPU profiles), --no-typecheck (bundle only).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
