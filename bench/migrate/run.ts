@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,6 +63,23 @@ function worstOf(log: Parameters<typeof windowStats>[0], phases: Phase[], from: 
   return { latencyMs: worst.end - worst.start, migration: phase.migration, phase: phase.phase, msIntoPhase: sent - phase.from };
 }
 
+/**
+ * Start each approach from the same quiet disk: a CHECKPOINT (as the cluster's
+ * superuser, whose password initdb set to the service's) writes the fill's dirty
+ * buffers, then `sync` flushes the kernel's. Without it, the approach that ran
+ * first had its commits' WAL fsyncs compete with writeback of the 2M-row fill.
+ */
+async function settle(superuser: pg.ClientConfig): Promise<void> {
+  const c = new pg.Client(superuser);
+  await c.connect();
+  try {
+    await c.query('CHECKPOINT');
+  } finally {
+    await c.end();
+  }
+  execFileSync('sync');
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo();
   const migrations = loadMigrations(join(ROOT, 'bench/migrate/migrations'));
@@ -77,6 +95,7 @@ async function main(): Promise<void> {
       await createTable(admin, schema, ROWS);
     }
     for (const approach of ORDER) {
+      await settle({ ...connection, user: 'postgres' });
       const schema = approach === 'symphony' ? 'sym' : 'naive';
       note(`${approach}: writer at ${RATE} tx/s on ${CONNECTIONS} connections, ${BASELINE_MS} ms baseline, then the three migrations`);
       const writer = await startWriter({ connection, schema, rate: RATE, connections: CONNECTIONS, rows: ROWS });
