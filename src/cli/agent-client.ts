@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
 import { SymphonyError } from '../errors.js';
-import { socketPathOf } from '../agent/paths.js';
+import { AGENT_NODE_FLAGS, socketPathOf } from '../agent/paths.js';
 
 /** An error the agent returned, with its code and hint intact. */
 export class AgentError extends SymphonyError {
@@ -58,13 +58,7 @@ export class AgentClient {
 
 const AGENT_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../agent/main.ts' : '../agent/main.js', import.meta.url));
 
-/**
- * V8 flags of the agent daemon, which idles most of its life and does I/O when
- * busy: a 1 MB young generation (default up to 16 MB per semi-space) and no
- * optimizing compiler keep its RSS flat through a deploy of 20 services
- * (bench/apply: about 68 MiB instead of 80–92) at no measured CPU cost.
- */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-opt'];
+export { AGENT_NODE_FLAGS };
 
 /** Connect to the state dir's agent, starting it (detached) when none answers. */
 export async function ensureAgent(stateDir: string): Promise<AgentClient> {
