@@ -45,13 +45,13 @@ afterAll(async () => {
   await cleanup(state);
 });
 
-/** Wait until the latest operation has `step` started (not yet ended). */
-async function waitForStep(step: string): Promise<string> {
+/** Wait until the latest operation has `step` started (not yet ended; or also ended, with `orDone`: a short step can start and end between two polls). */
+async function waitForStep(step: string, orDone = false): Promise<string> {
   for (let i = 0; i < 600; i++) {
     const store = new StateStore(state);
     try {
       const op = new Journal(store).list('default', 1)[0];
-      if (op && op.status === 'running' && new Journal(store).steps(op.id).some((s) => s.name === step && s.status === 'started')) return op.id;
+      if (op && op.status === 'running' && new Journal(store).steps(op.id).some((s) => s.name === step && (s.status === 'started' || (orDone && s.status === 'done')))) return op.id;
     } finally {
       store.close();
     }
@@ -86,7 +86,7 @@ describe('agent killed in the middle of a deploy under traffic', () => {
     await load.flowing();
     const before = agentPid();
     const apply = symphony(['apply', '--yes'], { cwd: dir });
-    await waitForStep('web:start');
+    await waitForStep('web:start', true);
     const slow = get(`http://127.0.0.1:${port}/slow?ms=2000`);
     const opId = await waitForStep('web:drain');
     process.kill(agentPid(), 'SIGKILL');
