@@ -1,15 +1,13 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvStatus } from '../src/agent/status.js';
-import { AgentClient } from '../src/cli/agent-client.js';
 import { EtcdCluster } from '../src/kinds/etcd/index.js';
-import { processesUnder, readRehearsals, type RehearsalReport } from '../src/rehearse/index.js';
-import { getRuntimeDriver } from '../src/runtime/registry.js';
+import { readRehearsals, type RehearsalReport } from '../src/rehearse/index.js';
 import { StateStore } from '../src/state/store.js';
 import { run } from '../src/util/exec.js';
-import { freePort, isPortFree } from '../src/util/ports.js';
+import { freePort } from '../src/util/ports.js';
 import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+import { expectRehearsalGone, targetPids as targetPidsOf } from './helpers/rehearsal.js';
 
 // A real stack: a 3-member etcd and an app given `${kv.endpoints}`, applied,
 // keys written. A change that rolls every member is rehearsed: the copy's
@@ -62,15 +60,7 @@ const memberList = async (): Promise<Member[]> => {
 };
 const keys = async (): Promise<string> => (await etcdctl(endpoints, 'get', '', '--prefix')).stdout;
 
-const targetPids = async (): Promise<string[]> => {
-  const c = new AgentClient(join(state, 'agent.sock'));
-  try {
-    const s = await c.call<EnvStatus>('GET', '/v1/status?env=default');
-    return s.services.flatMap((x) => x.instances.map((i) => `${i.id}:${i.pid}`)).sort();
-  } finally {
-    await c.close();
-  }
-};
+const targetPids = (): Promise<string[]> => targetPidsOf(state);
 
 /** Size of each target member's log now: what a member logs after this offset happened during the rehearsal. */
 const logOffsets = async (): Promise<Map<string, number>> => {
@@ -87,26 +77,6 @@ const peerEvents = (offsets: Map<string, number>): string[] => {
   }
   return out;
 };
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Nothing of the copy is left: directory, stamped processes, the pids seen before teardown, listeners. */
-async function expectGone(r: RehearsalReport): Promise<void> {
-  expect(existsSync(r.copyDir)).toBe(false);
-  expect(processesUnder(r.copyDir)).toEqual([]);
-  expect(await getRuntimeDriver('process', { scope: r.copyDir }).list()).toEqual([]);
-  expect(r.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
-  for (const p of r.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
-  for (const p of Object.values(r.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
-  expect(r.leftovers).toEqual({ processes: [], ports: [], dir: null });
-}
 
 /** The target is as it was: same member ids and addresses, same keys, same processes, healthy, no peer churn. */
 async function expectTargetUntouched(before: { members: Member[]; keys: string; pids: string[]; logs: Map<string, number> }): Promise<void> {
@@ -159,7 +129,7 @@ describe('rehearsal of a stack with a 3-member etcd', () => {
       ['keys copied', true, 'exit 0'], ['copy is writable', true, 'exit 0'], ['own cluster', true, 'exit 0'], ['app uses the copy', true, 'exit 0'],
     ]);
     for (const p of Object.values(target.ports)) expect(report.ports[p], `target port ${p} mapped`).toBeGreaterThan(0);
-    await expectGone(report);
+    await expectRehearsalGone(report);
     await expectTargetUntouched(before);
     expect((await etcdctl(endpoints, 'get', 'copy-only')).stdout).toBe('');
   }, 120_000);
@@ -177,7 +147,7 @@ describe('rehearsal of a stack with a 3-member etcd', () => {
     ]);
     expect(report.error?.message).toMatch(/failed at apply the plan: operation \S+ (undone|failed)/);
     expect(report.smoke).toEqual([]);
-    await expectGone(report);
+    await expectRehearsalGone(report);
     await expectTargetUntouched(before);
     expect(readRehearsals(state).map((x) => x.passed)).toEqual([true, false]);
   }, 120_000);

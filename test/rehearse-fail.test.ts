@@ -1,12 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvStatus } from '../src/agent/status.js';
-import { AgentClient } from '../src/cli/agent-client.js';
-import { processesUnder, readRehearsals, type RehearsalReport } from '../src/rehearse/index.js';
-import { getRuntimeDriver } from '../src/runtime/registry.js';
-import { freePort, isPortFree } from '../src/util/ports.js';
+import { readRehearsals, type RehearsalReport } from '../src/rehearse/index.js';
+import { freePort } from '../src/util/ports.js';
 import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+import { expectRehearsalGone, targetPids as targetPidsOf } from './helpers/rehearsal.js';
 
 // A routed app with a volume; a change whose new version crashes at start is
 // rehearsed: the rehearsal fails at the plan's apply, every process, port and
@@ -32,24 +30,7 @@ environments:
   production: { require_rehearsal: true }
 `;
 
-const targetPids = async (): Promise<string[]> => {
-  const c = new AgentClient(join(state, 'agent.sock'));
-  try {
-    const s = await c.call<EnvStatus>('GET', '/v1/status?env=default');
-    return s.services.flatMap((x) => x.instances.map((i) => `${i.id}:${i.pid}`)).sort();
-  } finally {
-    await c.close();
-  }
-};
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const targetPids = (): Promise<string[]> => targetPidsOf(state);
 
 beforeAll(async () => {
   port = await freePort();
@@ -83,12 +64,7 @@ describe('a failed rehearsal', () => {
     expect(report.volumes.map((v) => [v.volume, v.method, v.consistent])).toEqual([['api-data', 'file-copy', true]]);
     expect(report.smoke).toEqual([]);
 
-    expect(existsSync(report.copyDir)).toBe(false);
-    expect(processesUnder(report.copyDir)).toEqual([]);
-    expect(await getRuntimeDriver('process', { scope: report.copyDir }).list()).toEqual([]);
-    expect(report.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
-    for (const p of report.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
-    for (const p of Object.values(report.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
+    await expectRehearsalGone(report);
 
     expect(await targetPids()).toEqual(before);
     expect(readFileSync(join(state, 'volumes', 'default', 'api-data', 'seed.txt'), 'utf8')).toBe('target\n');

@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnvStatus } from '../src/agent/status.js';
-import { AgentClient } from '../src/cli/agent-client.js';
 import type { RehearsalReport } from '../src/rehearse/index.js';
-import { processesUnder } from '../src/rehearse/index.js';
-import { getRuntimeDriver } from '../src/runtime/registry.js';
 import { SecretVault } from '../src/secrets/vault.js';
 import { StateStore } from '../src/state/store.js';
-import { freePort, isPortFree } from '../src/util/ports.js';
+import { freePort } from '../src/util/ports.js';
 import { appFiles, cleanup, json, stackDir, symphony } from './helpers/cli.js';
+import { expectRehearsalGone, targetPids as targetPidsOf } from './helpers/rehearsal.js';
 
 // A real stack (postgres with rows + a routed app with a volume) in env
 // production with require_rehearsal: apply is refused, a rehearsal of the
@@ -90,34 +87,7 @@ const pairWriter = async (): Promise<{ stop: () => Promise<number> }> => {
   };
 };
 
-const targetPids = async (): Promise<string[]> => {
-  const c = new AgentClient(join(state, 'agent.sock'));
-  try {
-    const s = await c.call<EnvStatus>('GET', '/v1/status?env=production');
-    return s.services.flatMap((x) => x.instances.map((i) => `${i.id}:${i.pid}`)).sort();
-  } finally {
-    await c.close();
-  }
-};
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Nothing of the copy is left: directory, stamped processes, the agent/router/instance pids seen, listeners. */
-async function expectGone(r: RehearsalReport): Promise<void> {
-  expect(existsSync(r.copyDir)).toBe(false);
-  expect(processesUnder(r.copyDir)).toEqual([]);
-  expect(await getRuntimeDriver('process', { scope: r.copyDir }).list()).toEqual([]);
-  expect(r.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
-  for (const p of r.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
-  for (const p of Object.values(r.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
-}
+const targetPids = (): Promise<string[]> => targetPidsOf(state, 'production');
 
 let pidsBefore: string[];
 
@@ -172,7 +142,7 @@ describe('symphony rehearse', () => {
     expect(report.ports[port]).not.toBe(port);
     expect(report.ports[dbPort]).toBeGreaterThan(0);
     expect(report.ports[dbPort]).not.toBe(dbPort);
-    await expectGone(report);
+    await expectRehearsalGone(report);
     expect(await targetPids()).toEqual(pidsBefore);
     expect((await dbQuery<{ name: string }>('SELECT name FROM items ORDER BY name')).map((x) => x.name)).toEqual(['a', 'b', 'c']);
     expect(existsSync(join(state, 'volumes', 'production', 'api-data', 'writes.log'))).toBe(false);
