@@ -1,15 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterActionError } from '../src/kinds/cluster/actions.js';
 import { clusterKind, genericCluster } from '../src/kinds/cluster/index.js';
 import { allocatePorts } from '../src/kinds/etcd/local-cluster.js';
 import type { KindContext } from '../src/kinds/types.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
-import type { InstanceHandle, InstanceSpec } from '../src/runtime/types.js';
+import type { InstanceSpec } from '../src/runtime/types.js';
 import { rollCluster, type ClusterMember, type ClusterStatus, type RollEvent } from '../src/strategies/cluster-rolling/index.js';
+import { memberSpecs, rollMembers, waitClusterHealthy, type CurrentMembers } from './fixtures/cluster-members.js';
 import { ROOT } from './helpers/cli.js';
 
 // The generic cluster kind with the stack file's own `handover` and
@@ -45,29 +45,13 @@ describe('generic cluster kind: handover and snapshot commands on a real etcd', 
   let root: string;
   let driver: ProcessDriver;
   let ctx: KindContext;
-  const current = new Map<string, { spec: InstanceSpec; handle: InstanceHandle }>();
+  const current: CurrentMembers = new Map();
 
   const withSection = (s: ReturnType<typeof section>): KindContext => ({ ...ctx, spec: { ...ctx.spec, cluster: s } });
-  const specs = (c: KindContext, release: string): InstanceSpec[] =>
-    clusterKind.instances(c).map((d) => ({ id: `kv-${release}-${d.ordinal}`, service: 'kv', release, command: d.command, cwd: d.cwd, env: d.env, port: d.port, logDir: join(root, 'logs') }));
-  const rollTo = (release: string, s: ReturnType<typeof section>): ClusterMember[] => {
-    const c = withSection(s);
-    const dirs = new Map(clusterKind.instances(c).map((d) => [d.ordinal, d.volumePath]));
-    return specs(c, release).map((newSpec) => {
-      const ordinal = newSpec.id.split('-').pop()!;
-      const now = current.get(ordinal)!;
-      return { ordinal, old: now.handle, oldSpec: now.spec, newSpec, volumePath: dirs.get(ordinal) };
-    });
-  };
+  const specs = (c: KindContext, release: string): InstanceSpec[] => memberSpecs(c, release, root);
+  const rollTo = (release: string, s: ReturnType<typeof section>): ClusterMember[] => rollMembers(withSection(s), release, current, root);
   const port = (ordinal: string): number => ctx.ports[`client-${ordinal.slice(1)}`];
-  const waitHealthy = async (c: KindContext, timeoutMs = 30_000): Promise<ClusterStatus> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await genericCluster(c).status();
-      if (s.healthy || Date.now() > deadline) return s;
-      await sleep(100);
-    }
-  };
+  const waitHealthy = (c: KindContext): Promise<ClusterStatus> => waitClusterHealthy(c, 30_000);
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'sym-cluster-actions-'));

@@ -7,9 +7,10 @@ import { clusterKind, genericCluster } from '../src/kinds/cluster/index.js';
 import { allocatePorts } from '../src/kinds/etcd/local-cluster.js';
 import type { KindContext } from '../src/kinds/types.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
-import type { InstanceHandle, InstanceSpec } from '../src/runtime/types.js';
+import type { InstanceSpec } from '../src/runtime/types.js';
 import { ClusterUnhealthyError, MemberReplaceError, rollCluster, type ClusterMember, type ClusterStatus, type RollEvent } from '../src/strategies/cluster-rolling/index.js';
 import { run } from '../src/util/exec.js';
+import { memberSpecs, rollMembers, waitClusterHealthy, type CurrentMembers } from './fixtures/cluster-members.js';
 
 /** Redis with replicas: member 0 is the primary, the others replicate it; data in AOF files under {data_dir}. */
 const redisCommand = (hz: number, extra = ''): string =>
@@ -35,29 +36,13 @@ describe('cluster kind on a real Redis primary with two replicas', () => {
   let root: string;
   let driver: ProcessDriver;
   let ctx: KindContext;
-  const current = new Map<string, { spec: InstanceSpec; handle: InstanceHandle }>();
+  const current: CurrentMembers = new Map();
 
   const withCommand = (command: string): KindContext => ({ ...ctx, spec: { ...ctx.spec, cluster: redisCluster(command) } });
-  const specs = (c: KindContext, release: string): InstanceSpec[] =>
-    clusterKind.instances(c).map((d) => ({ id: `cache-${release}-${d.ordinal}`, service: 'cache', release, command: d.command, cwd: d.cwd, env: d.env, port: d.port, logDir: join(root, 'logs') }));
-  const rollTo = (release: string, command: string): ClusterMember[] => {
-    const c = withCommand(command);
-    const dirs = new Map(clusterKind.instances(c).map((d) => [d.ordinal, d.volumePath]));
-    return specs(c, release).map((newSpec) => {
-      const ordinal = newSpec.id.split('-').pop()!;
-      const now = current.get(ordinal)!;
-      return { ordinal, old: now.handle, oldSpec: now.spec, newSpec, volumePath: dirs.get(ordinal) };
-    });
-  };
+  const specs = (c: KindContext, release: string): InstanceSpec[] => memberSpecs(c, release, root);
+  const rollTo = (release: string, command: string): ClusterMember[] => rollMembers(withCommand(command), release, current, root);
   const port = (ordinal: string): number => ctx.ports[`client-${ordinal.slice(1)}`];
-  const waitHealthy = async (timeoutMs = 20_000): Promise<ClusterStatus> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await genericCluster(ctx).status();
-      if (s.healthy || Date.now() > deadline) return s;
-      await sleep(100);
-    }
-  };
+  const waitHealthy = (timeoutMs = 20_000): Promise<ClusterStatus> => waitClusterHealthy(ctx, timeoutMs);
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'sym-cluster-kind-'));
