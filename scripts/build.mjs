@@ -11,7 +11,7 @@
 //                         load later, so a daemon that outlives a rebuild keeps working)
 //   dist/cli/planning.js  the planner alone, for bench/apply's in-process measure
 // Native or file-loading packages stay in node_modules (better-sqlite3, libpg-query, pg), and
-// undici, which only the etcd gateway imports, lazily.
+// undici (the router's node:http fallback path and rehearsal smoke checks; the agent never loads it).
 // The build goes to dist.build-<pid>/ and is swapped in with two renames, so a CLI started
 // while a build runs finds a whole build, old or new.
 // Options: --no-minify (readable stack traces and CPU profiles), --no-typecheck (bundle only).
@@ -83,7 +83,7 @@ const common = {
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // undici is only imported lazily (etcd gateway): loaded from node_modules when used, not in any bundle.
+  // undici is loaded from node_modules where it is used (router fallback path, smoke checks), not bundled.
   external: ['better-sqlite3', 'libpg-query', 'pg', 'undici'],
 };
 const esm = {

@@ -5,7 +5,17 @@ import pg from 'pg';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 // A database restart closes idle connections; the pool reconnects on the next query.
 pool.on('error', () => undefined);
-await pool.query('CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+// Replicas start together: CREATE TABLE IF NOT EXISTS is not safe against a concurrent
+// one (duplicate key in pg_type), so the first start is serialised by an advisory lock.
+const setup = await pool.connect();
+try {
+  await setup.query('BEGIN');
+  await setup.query('SELECT pg_advisory_xact_lock(4242)');
+  await setup.query('CREATE TABLE IF NOT EXISTS orders (id bigserial PRIMARY KEY, item text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+  await setup.query('COMMIT');
+} finally {
+  setup.release();
+}
 
 const server = createServer(async (req, res) => {
   try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import { SymphonyError } from '../../errors.js';
 import type { ProbeResult } from '../../health/types.js';
@@ -13,6 +14,26 @@ export class EtcdRequestError extends SymphonyError {
 }
 
 /**
+ * One HTTP request over node:http (the agent runs these probes every tick;
+ * node:http keeps undici out of the agent's memory). Resolves with the
+ * response head; the whole exchange is bounded by `timeoutMs`.
+ */
+function send(url: string, body: string | null, timeoutMs: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const headers = body === null ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(url, { method: body === null ? 'GET' : 'POST', headers, signal: AbortSignal.timeout(timeoutMs) }, resolve);
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
  * JSON over etcd's HTTP gateway. 64-bit ids arrive as decimal strings and
  * stay strings. Throws EtcdRequestError on a transport error, timeout,
  * non-2xx status or a gateway error body.
@@ -21,17 +42,9 @@ export async function etcdCall<T>(url: string, body: Record<string, unknown> | n
   let status: number;
   let text: string;
   try {
-    const { request } = await import('undici');
-    const res = await request(url, {
-      method: body === null ? 'GET' : 'POST',
-      body: body === null ? undefined : JSON.stringify(body),
-      headers: body === null ? undefined : { 'content-type': 'application/json' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = res.statusCode;
-    text = await res.body.text();
+    const res = await send(url, body === null ? null : JSON.stringify(body), timeoutMs);
+    status = res.statusCode ?? 0;
+    text = await readText(res);
   } catch (err) {
     const e = err as { code?: string; message?: string; name?: string };
     throw new EtcdRequestError(url, e.code ?? e.name ?? e.message ?? String(err));
@@ -83,9 +96,8 @@ export async function saveSnapshot(url: string, path: string, timeoutMs: number)
   let tail = Buffer.alloc(0);
   let size = 0;
   try {
-    const { request } = await import('undici');
-    const res = await request(endpoint, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (res.statusCode !== 200) throw new EtcdRequestError(endpoint, `HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
+    const res = await send(endpoint, '{}', timeoutMs);
+    if (res.statusCode !== 200) throw new EtcdRequestError(endpoint, `HTTP ${res.statusCode}: ${(await readText(res)).slice(0, 200)}`);
     let pending = '';
     const take = (line: string): void => {
       if (line.trim() === '') return;
@@ -100,8 +112,8 @@ export async function saveSnapshot(url: string, path: string, timeoutMs: number)
       writeSync(fd, bytes);
       size += bytes.length;
     };
-    for await (const data of res.body) {
-      pending += data.toString();
+    for await (const data of res) {
+      pending += (data as Buffer).toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       lines.forEach(take);
