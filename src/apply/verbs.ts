@@ -124,10 +124,15 @@ export async function doStep(r: StepRun): Promise<unknown> {
     case 'forget': {
       const traffic = await r.deps.traffic();
       await traffic?.removeRoutesOf(env, step.service);
+      const rec = store.service(env, step.service);
+      const cfg = rec?.currentRelease ? (store.release(rec.currentRelease)?.config as ReleaseConfig | undefined) : undefined;
+      // A kept volume may name the service's ports (etcd peer URLs): the next apply gives it the same ones.
+      if (rec && cfg?.volume && Object.keys(rec.ports).length > 0) store.keepPorts(env, step.service, rec.ports);
       store.deleteService(env, step.service);
       return null;
     }
     case 'delete-volumes': {
+      store.dropKeptPorts(env);
       for (const v of store.volumes(env)) {
         rmSync(v.path, { recursive: true, force: true });
         store.deleteVolume(env, v.name);

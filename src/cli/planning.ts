@@ -52,18 +52,19 @@ export async function planState(store: StateStore, env: string): Promise<PlanSta
     instances,
     volumes: store.volumes(env),
     alive,
+    keptPorts: store.keptPorts(env),
   };
 }
 
 /** Ports recorded for other environments of the same state dir. */
 export function portsOfOtherEnvs(store: StateStore, env: string): number[] {
-  const rows = store.db.prepare(`SELECT ports FROM services WHERE env != ?`).pluck().all(env) as string[];
+  const rows = store.db.prepare(`SELECT ports FROM services WHERE env != ? UNION ALL SELECT ports FROM kept_ports WHERE env != ?`).pluck().all(env, env) as string[];
   return rows.flatMap((r) => Object.values(JSON.parse(r) as Record<string, number>));
 }
 
 /** Stable ports the plan hands out for the first time that something else already listens on. */
 async function busyNewPorts(plan: Plan, state: PlanState): Promise<number[]> {
-  const recorded = new Set(state.services.flatMap((s) => Object.values(s.ports)));
+  const recorded = new Set([...state.services.flatMap((s) => Object.values(s.ports)), ...Object.values(state.keptPorts ?? {}).flatMap((p) => Object.values(p))]);
   const fresh = Object.values(plan.releases).flatMap((r) => Object.values(r.ports)).filter((p) => !recorded.has(p));
   const busy: number[] = [];
   for (const p of new Set(fresh)) if (!(await isPortFree(p))) busy.push(p);

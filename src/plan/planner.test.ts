@@ -149,6 +149,13 @@ describe('makePlan', () => {
     expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21002 });
   });
 
+  it('gives a service forgotten with its volume kept the ports it had, and no one else those ports', () => {
+    const p = makePlan(input(STACK, { ...EMPTY, keptPorts: { db: { port: 21007 }, gone: { port: 21000 } } }));
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21007 });
+    const q = makePlan(input(STACK, { ...EMPTY, keptPorts: { gone: { port: 21000 } } }));
+    expect(Object.values(q.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21001 });
+  });
+
   it('starts new stable ports at the base it is given, one per state dir and environment', () => {
     const base = stablePortBase('/srv/a/.symphony', 'default');
     expect(stablePortBase('/srv/a/.symphony', 'default')).toBe(base);

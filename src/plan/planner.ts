@@ -79,6 +79,7 @@ export function makePlan(input: PlanInput): Plan {
   const alive = new Set(state.alive);
   const used = new Set<number>([...(input.usedPorts ?? []), ...stack.routes.map((r) => r.listen)]);
   for (const s of state.services) Object.values(s.ports).forEach((p) => used.add(p));
+  for (const ports of Object.values(state.keptPorts ?? {})) Object.values(ports).forEach((p) => used.add(p));
 
   const routes = routesOf(stack);
   const attrs: Attributes = {};
@@ -104,7 +105,7 @@ export function makePlan(input: PlanInput): Plan {
     const kind = getKind(node.kind);
     const base = kindContext(node, stack, input.stateDir, {});
     const explicit = (node.spec as { postgres?: { port?: number } }).postgres?.port;
-    const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? {}, explicit ? { port: explicit } : {}, used, input.portBase);
+    const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? state.keptPorts?.[node.name] ?? {}, explicit ? { port: explicit } : {}, used, input.portBase);
     attrs[node.name] = route
       ? { host: '127.0.0.1', port: String(route.listen), url: `http://127.0.0.1:${route.listen}`, ...kind.attributes({ ...base, ports }) }
       : kind.attributes({ ...base, ports });

@@ -125,6 +125,8 @@ export interface PlanState {
   volumes: VolumeRecord[];
   /** Instance ids whose process runs now (from the runtime driver). */
   alive: string[];
+  /** Stable ports of services forgotten by destroy whose volumes were kept, by service. */
+  keptPorts?: Record<string, Record<string, number>>;
 }
 
 /** Migration file versions (base names, in order) of each postgres service with `migrations:`. */

@@ -29,6 +29,13 @@ CREATE TABLE IF NOT EXISTS volumes (
   env TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, created_at TEXT NOT NULL,
   PRIMARY KEY (env, name)
 );
+-- Stable ports of a service forgotten by destroy while its volume was kept:
+-- data in the volume (an etcd member's peer URLs) may name them, so a later
+-- apply gives the service the same ports. Dropped with the volumes.
+CREATE TABLE IF NOT EXISTS kept_ports (
+  env TEXT NOT NULL, service TEXT NOT NULL, ports TEXT NOT NULL,
+  PRIMARY KEY (env, service)
+);
 CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY, env TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
   plan TEXT NOT NULL, holder TEXT NOT NULL, error TEXT,

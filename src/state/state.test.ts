@@ -86,4 +86,17 @@ describe('StateStore', () => {
     const s0 = store.serial();
     expect(store.bumpSerial()).toBe(s0 + 1);
   });
+
+  it('keeps the ports of a forgotten service until it is recorded again or the volumes go', () => {
+    const store = open();
+    store.keepPorts('prod', 'kv', { 'client-0': 21000, 'peer-0': 21001 });
+    store.keepPorts('prod', 'db', { port: 21002 });
+    store.keepPorts('staging', 'kv', { 'client-0': 22000 });
+    expect(store.keptPorts('prod')).toEqual({ kv: { 'client-0': 21000, 'peer-0': 21001 }, db: { port: 21002 } });
+    store.upsertService({ env: 'prod', name: 'kv', kind: 'etcd', currentRelease: null, previousRelease: null, ports: { 'client-0': 21000, 'peer-0': 21001 } });
+    expect(store.keptPorts('prod')).toEqual({ db: { port: 21002 } });
+    store.dropKeptPorts('prod');
+    expect(store.keptPorts('prod')).toEqual({});
+    expect(store.keptPorts('staging')).toEqual({ kv: { 'client-0': 22000 } });
+  });
 });

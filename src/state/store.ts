@@ -98,6 +98,7 @@ export class StateStore {
            previous_release = @previous, ports = @ports, updated_at = @at`,
       )
       .run({ env: s.env, name: s.name, kind: s.kind, current: s.currentRelease, previous: s.previousRelease, ports: JSON.stringify(s.ports), at: now() });
+    this.dropKeptPorts(s.env, s.name);
   }
 
   setSchemaVersion(env: string, name: string, version: string): void {
@@ -106,6 +107,23 @@ export class StateStore {
 
   deleteService(env: string, name: string): void {
     this.db.prepare(`DELETE FROM services WHERE env = ? AND name = ?`).run(env, name);
+  }
+
+  /** Remember the stable ports of a service being forgotten while its volume stays. */
+  keepPorts(env: string, service: string, ports: Record<string, number>): void {
+    this.db.prepare(`INSERT INTO kept_ports (env, service, ports) VALUES (?, ?, ?) ON CONFLICT (env, service) DO UPDATE SET ports = excluded.ports`).run(env, service, JSON.stringify(ports));
+  }
+
+  /** Ports kept for forgotten services of an environment, by service name. */
+  keptPorts(env: string): Record<string, Record<string, number>> {
+    const rows = this.db.prepare(`SELECT service, ports FROM kept_ports WHERE env = ?`).all(env) as Array<{ service: string; ports: string }>;
+    return Object.fromEntries(rows.map((r) => [r.service, JSON.parse(r.ports) as Record<string, number>]));
+  }
+
+  /** Forget kept ports: of one service (it has its ports in its record again), or of the whole environment (its volumes are gone). */
+  dropKeptPorts(env: string, service?: string): void {
+    if (service === undefined) this.db.prepare(`DELETE FROM kept_ports WHERE env = ?`).run(env);
+    else this.db.prepare(`DELETE FROM kept_ports WHERE env = ? AND service = ?`).run(env, service);
   }
 
   /** Record a release once; a release with the same id is immutable and left as is. */
