@@ -1,15 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterActionError } from '../src/kinds/cluster/actions.js';
 import { clusterKind, genericCluster } from '../src/kinds/cluster/index.js';
-import { allocatePorts } from '../src/kinds/etcd/local-cluster.js';
 import type { KindContext } from '../src/kinds/types.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
 import type { InstanceSpec } from '../src/runtime/types.js';
 import { rollCluster, type ClusterMember, type ClusterStatus, type RollEvent } from '../src/strategies/cluster-rolling/index.js';
-import { memberSpecs, rollMembers, waitClusterHealthy, type CurrentMembers } from './fixtures/cluster-members.js';
+import { memberSpecs, rollMembers, waitClusterHealthy, startTestCluster, stopTestCluster, type CurrentMembers, type TestCluster } from './fixtures/cluster-members.js';
 import { ROOT } from './helpers/cli.js';
 
 // The generic cluster kind with the stack file's own `handover` and
@@ -45,7 +43,8 @@ describe('generic cluster kind: handover and snapshot commands on a real etcd', 
   let root: string;
   let driver: ProcessDriver;
   let ctx: KindContext;
-  const current: CurrentMembers = new Map();
+  let current: CurrentMembers;
+  let started: TestCluster | undefined;
 
   const withSection = (s: ReturnType<typeof section>): KindContext => ({ ...ctx, spec: { ...ctx.spec, cluster: s } });
   const specs = (c: KindContext, release: string): InstanceSpec[] => memberSpecs(c, release, root);
@@ -54,20 +53,14 @@ describe('generic cluster kind: handover and snapshot commands on a real etcd', 
   const waitHealthy = (c: KindContext): Promise<ClusterStatus> => waitClusterHealthy(c, 30_000);
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'sym-cluster-actions-'));
-    driver = new ProcessDriver({ scope: join(root, 'state') });
-    const base = { stack: 'local', env: 'test', service: 'kv', spec: { volume: 'kv-data', cluster: section(etcdCommand(100)) }, stackDir: root, volumePath: join(root, 'volume') };
-    ctx = { ...base, ports: await allocatePorts(clusterKind.stablePorts(base)) };
-    await clusterKind.prepare!(ctx, {}, driver);
-    for (const s of specs(ctx, 'r1')) current.set(s.id.split('-').pop()!, { spec: s, handle: await driver.start(s) });
+    started = await startTestCluster('kv', section(etcdCommand(100)));
+    ({ root, driver, ctx, current } = started);
     const s = await waitHealthy(ctx);
     expect(s.healthy, s.reason).toBe(true);
   });
 
   afterAll(async () => {
-    const mine = driver ? (await driver.list()).filter((o) => o.service === 'kv') : [];
-    await Promise.all(mine.map((o) => driver.stop(o, { graceMs: 3_000 })));
-    rmSync(root, { recursive: true, force: true });
+    await stopTestCluster(started);
   });
 
   it('a snapshot command that writes nothing stops the roll before any member goes down', async () => {

@@ -1,14 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterKind, genericCluster } from '../src/kinds/cluster/index.js';
-import { allocatePorts } from '../src/kinds/etcd/local-cluster.js';
 import type { KindContext } from '../src/kinds/types.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
-import type { InstanceHandle, InstanceSpec } from '../src/runtime/types.js';
+import type { InstanceSpec } from '../src/runtime/types.js';
 import { rollCluster, type ClusterMember, type ClusterStatus, type RollEvent } from '../src/strategies/cluster-rolling/index.js';
+import { memberSpecs, waitClusterHealthy, startTestCluster, stopTestCluster, type CurrentMembers, type TestCluster } from './fixtures/cluster-members.js';
 
 /** A leaderless cluster: three NATS servers (JetStream off) routed to each other; the system one on 4222 is not touched. */
 const natsCommand = (extra = ''): string =>
@@ -27,32 +25,19 @@ describe('cluster kind on a real leaderless NATS cluster', () => {
   let root: string;
   let driver: ProcessDriver;
   let ctx: KindContext;
-  const current = new Map<string, { spec: InstanceSpec; handle: InstanceHandle }>();
+  let current: CurrentMembers;
+  let started: TestCluster | undefined;
 
-  const specs = (c: KindContext, release: string): InstanceSpec[] =>
-    clusterKind.instances(c).map((d) => ({ id: `cache-${release}-${d.ordinal}`, service: 'cache', release, command: d.command, cwd: d.cwd, env: d.env, port: d.port, logDir: join(root, 'logs') }));
-  const waitHealthy = async (timeoutMs = 20_000): Promise<ClusterStatus> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await genericCluster(ctx).status();
-      if (s.healthy || Date.now() > deadline) return s;
-      await sleep(100);
-    }
-  };
+  const specs = (c: KindContext, release: string): InstanceSpec[] => memberSpecs(c, release, root);
+  const waitHealthy = (timeoutMs = 20_000): Promise<ClusterStatus> => waitClusterHealthy(ctx, timeoutMs);
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'sym-cluster-nats-'));
-    driver = new ProcessDriver({ scope: join(root, 'state') });
-    const base = { stack: 'local', env: 'test', service: 'cache', spec: { volume: 'cache-data', cluster: natsCluster(natsCommand()) }, stackDir: root, volumePath: join(root, 'volume') };
-    ctx = { ...base, ports: await allocatePorts(clusterKind.stablePorts(base)) };
-    await clusterKind.prepare!(ctx, {}, driver);
-    for (const s of specs(ctx, 'r1')) current.set(s.id.split('-').pop()!, { spec: s, handle: await driver.start(s) });
+    started = await startTestCluster('cache', natsCluster(natsCommand()));
+    ({ root, driver, ctx, current } = started);
   });
 
   afterAll(async () => {
-    const mine = driver ? (await driver.list()).filter((o) => o.service === 'cache') : [];
-    await Promise.all(mine.map((o) => driver.stop(o, { graceMs: 3_000 })));
-    rmSync(root, { recursive: true, force: true });
+    await stopTestCluster(started);
   });
 
   it('bootstraps routed: every member healthy, and without a leader check the last member stands in as leader', async () => {

@@ -1,16 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterKind, genericCluster } from '../src/kinds/cluster/index.js';
-import { allocatePorts } from '../src/kinds/etcd/local-cluster.js';
 import type { KindContext } from '../src/kinds/types.js';
 import { ProcessDriver } from '../src/runtime/process/index.js';
 import type { InstanceSpec } from '../src/runtime/types.js';
 import { ClusterUnhealthyError, MemberReplaceError, rollCluster, type ClusterMember, type ClusterStatus, type RollEvent } from '../src/strategies/cluster-rolling/index.js';
 import { run } from '../src/util/exec.js';
-import { memberSpecs, rollMembers, waitClusterHealthy, type CurrentMembers } from './fixtures/cluster-members.js';
+import { memberSpecs, rollMembers, waitClusterHealthy, startTestCluster, stopTestCluster, type CurrentMembers, type TestCluster } from './fixtures/cluster-members.js';
 
 /** Redis with replicas: member 0 is the primary, the others replicate it; data in AOF files under {data_dir}. */
 const redisCommand = (hz: number, extra = ''): string =>
@@ -36,7 +34,8 @@ describe('cluster kind on a real Redis primary with two replicas', () => {
   let root: string;
   let driver: ProcessDriver;
   let ctx: KindContext;
-  const current: CurrentMembers = new Map();
+  let current: CurrentMembers;
+  let started: TestCluster | undefined;
 
   const withCommand = (command: string): KindContext => ({ ...ctx, spec: { ...ctx.spec, cluster: redisCluster(command) } });
   const specs = (c: KindContext, release: string): InstanceSpec[] => memberSpecs(c, release, root);
@@ -45,18 +44,12 @@ describe('cluster kind on a real Redis primary with two replicas', () => {
   const waitHealthy = (timeoutMs = 20_000): Promise<ClusterStatus> => waitClusterHealthy(ctx, timeoutMs);
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'sym-cluster-kind-'));
-    driver = new ProcessDriver({ scope: join(root, 'state') });
-    const base = { stack: 'local', env: 'test', service: 'cache', spec: { volume: 'cache-data', cluster: redisCluster(redisCommand(10)) }, stackDir: root, volumePath: join(root, 'volume') };
-    ctx = { ...base, ports: await allocatePorts(clusterKind.stablePorts(base)) };
-    await clusterKind.prepare!(ctx, {}, driver);
-    for (const s of specs(ctx, 'r1')) current.set(s.id.split('-').pop()!, { spec: s, handle: await driver.start(s) });
+    started = await startTestCluster('cache', redisCluster(redisCommand(10)));
+    ({ root, driver, ctx, current } = started);
   });
 
   afterAll(async () => {
-    const mine = driver ? (await driver.list()).filter((o) => o.service === 'cache') : [];
-    await Promise.all(mine.map((o) => driver.stop(o, { graceMs: 3_000 })));
-    rmSync(root, { recursive: true, force: true });
+    await stopTestCluster(started);
   });
 
   it('bootstraps through the ProcessDriver: every member healthy, the primary is the leader all members name', async () => {

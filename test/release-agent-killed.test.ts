@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRuntimeDriver } from '../src/runtime/registry.js';
 import { Journal } from '../src/state/journal.js';
 import { StateStore } from '../src/state/store.js';
-import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { agentStatus, releaseFiles, setApp } from './fixtures/release-apps/stack.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { agentStatus, appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // The agent is SIGKILLed (pid from <state>/agent.pid) in the middle of a
 // blue-green deploy while the test process sends traffic: the deploy is
@@ -19,10 +18,7 @@ let state: string;
 let port: number;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: agentkill
+  ({ dir, state, port } = await appliedStack((port) => `name: agentkill
 services:
   web:
     run: node server.mjs
@@ -32,13 +28,7 @@ services:
     deploy: { drain: 3s, grace: 2s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
 });
 
 afterAll(async () => {

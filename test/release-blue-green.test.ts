@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { agentStatus, releaseFiles, setApp } from './fixtures/release-apps/stack.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { agentStatus, appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // Blue-green through the real CLI, agent and router while the test process
 // sends continuous traffic (keep-alive and new-connection loops) and keeps
@@ -13,10 +12,7 @@ let state: string;
 let port: number;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: bluegreen
+  ({ dir, state, port } = await appliedStack((port) => `name: bluegreen
 services:
   web:
     run: node server.mjs
@@ -26,13 +22,7 @@ services:
     deploy: { drain: 4s, grace: 3s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
 });
 
 afterAll(async () => {

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRuntimeDriver } from '../src/runtime/registry.js';
-import { freePort } from '../src/util/ports.js';
-import { agentStatus, releaseFiles, routerConfig, setApp } from './fixtures/release-apps/stack.js';
+import { agentStatus, appliedStack, routerConfig, setApp } from './fixtures/release-apps/stack.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // The agent is SIGKILLed while a canary holds a share of the traffic: the
 // router keeps the split, the following apply starts a new agent, the canary
@@ -16,10 +15,7 @@ let state: string;
 let port: number;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: canarycrash
+  ({ dir, state, port } = await appliedStack((port) => `name: canarycrash
 services:
   web:
     run: node server.mjs
@@ -29,13 +25,7 @@ services:
     deploy: { strategy: canary, steps: [10, 50, 100], analysis: { interval: 2s }, drain: 500ms, grace: 2s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
 });
 
 afterAll(async () => {

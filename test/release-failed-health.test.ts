@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRuntimeDriver } from '../src/runtime/registry.js';
 import { StateStore } from '../src/state/store.js';
-import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { agentStatus, releaseFiles, setApp, type AppVariant } from './fixtures/release-apps/stack.js';
-import { cleanup, json, stackDir, symphony } from './helpers/cli.js';
+import { agentStatus, appliedStack, type AppVariant, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, json, symphony } from './helpers/cli.js';
 
 // A release whose health never passes, applied under load: the apply fails
 // with the reason and the next step, the old release keeps serving without a
@@ -21,10 +20,7 @@ interface History {
 }
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: failhealth
+  ({ dir, state, port } = await appliedStack((port) => `name: failhealth
 services:
   web:
     run: node server.mjs
@@ -34,13 +30,7 @@ services:
     deploy: { drain: 1s, grace: 2s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
   live = (await agentStatus(state)).services[0].release!;
 });
 

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort } from '../src/util/ports.js';
 import { get } from './fixtures/release-apps/traffic.js';
-import { releaseFiles, setApp } from './fixtures/release-apps/stack.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // A WebSocket and an SSE stream opened to v1 through the router stay open
 // across the switch to v2 (they keep talking to v1 after new requests already
@@ -16,10 +15,7 @@ let state: string;
 let port: number;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: longlived
+  ({ dir, state, port } = await appliedStack((port) => `name: longlived
 services:
   web:
     run: node server.mjs
@@ -29,13 +25,7 @@ services:
     deploy: { drain: 3s, grace: 2s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
 });
 
 afterAll(async () => {

@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterClient } from '../src/router/client.js';
-import { freePort } from '../src/util/ports.js';
 import { get } from './fixtures/release-apps/traffic.js';
-import { releaseFiles, setApp } from './fixtures/release-apps/stack.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // `symphony pause` holds new requests on a route (they wait, they do not
 // fail) until `symphony resume` or the pause's timeout.
@@ -14,10 +13,7 @@ let state: string;
 let port: number;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: pause
+  ({ dir, state, port } = await appliedStack((port) => `name: pause
 services:
   web:
     run: node server.mjs
@@ -26,13 +22,7 @@ services:
     deploy: { drain: 1s, grace: 2s, warm: 0s }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+`, { web: { version: 'v1' } }));
 });
 
 afterAll(async () => {

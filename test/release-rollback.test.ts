@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirDigest } from '../src/apply/artifact.js';
-import { freePort } from '../src/util/ports.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { agentStatus, releaseFiles, setApp } from './fixtures/release-apps/stack.js';
-import { cleanup, json, stackDir, stopAgent, symphony } from './helpers/cli.js';
+import { agentStatus, appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { cleanup, json, stopAgent, symphony } from './helpers/cli.js';
 
 // Rollback through the real CLI: back to the warm previous release at once,
 // under load; back to a release whose warm instances were killed by hand; and
@@ -30,10 +29,7 @@ const body = async (): Promise<string> => (await get(`http://127.0.0.1:${port}/`
 const webStatus = async () => (await agentStatus(state)).services.find((x) => x.name === 'web')!;
 
 beforeAll(async () => {
-  port = await freePort();
-  dir = stackDir(
-    releaseFiles(
-      `name: rollback
+  ({ dir, state, port } = await appliedStack((port) => `name: rollback
 services:
   web:
     run: node server.mjs
@@ -43,12 +39,7 @@ services:
     deploy: { drain: 1s, grace: 2s, warm: 5m }
 routes:
   - { listen: ${port}, to: web }
-`,
-      { web: { version: 'v1' } },
-    ),
-  );
-  state = join(dir, '.symphony');
-  expect((await symphony(['apply', '--yes'], { cwd: dir })).code).toBe(0);
+`, { web: { version: 'v1' } }));
   v1 = (await webStatus()).release!;
   setApp(dir, 'web', { version: 'v2' });
   expect((await symphony(['apply', '--yes'], { cwd: dir })).code).toBe(0);

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/util/ports.js';
 import { expectWholeOn, rollUnderLoad, rollingStackFile, type RollingStack } from './fixtures/release-apps/rolling.js';
-import { agentStatus, releaseFiles } from './fixtures/release-apps/stack.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { agentStatus, appliedStack } from './fixtures/release-apps/stack.js';
+import { cleanup } from './helpers/cli.js';
 
 // A rolling deploy whose second new replica exits at start is undone under
 // load: the old replicas already replaced are started again — from the old
@@ -13,11 +12,7 @@ import { cleanup, stackDir, symphony } from './helpers/cli.js';
 let st: RollingStack;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const dir = stackDir(releaseFiles(rollingStackFile('rollundo', port, 3), { web: { version: 'v1' } }));
-  st = { dir, state: join(dir, '.symphony'), port };
-  const r = await symphony(['apply', '--yes'], { cwd: dir });
-  expect(r.code, r.stderr).toBe(0);
+  st = await appliedStack((port) => rollingStackFile('rollundo', port, 3), { web: { version: 'v1' } });
 });
 
 afterAll(async () => {

@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/util/ports.js';
 import { expectCapacityKept, expectWholeOn, rollUnderLoad, rollingStackFile, sampleRoute, type RollingStack, type RouteSample } from './fixtures/release-apps/rolling.js';
-import { agentStatus, releaseFiles, routerConfig, setApp } from './fixtures/release-apps/stack.js';
+import { agentStatus, appliedStack, routerConfig, setApp } from './fixtures/release-apps/stack.js';
 import { Load } from './fixtures/release-apps/traffic.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { cleanup, symphony } from './helpers/cli.js';
 
 // Rolling (3 replicas, max_surge 1) under load: the route is sampled from the
 // router and the agent while the deploy runs; capacity never drops below 3
@@ -18,11 +17,7 @@ import { cleanup, stackDir, symphony } from './helpers/cli.js';
 function rollingStack(name: string): () => RollingStack {
   let st: RollingStack | null = null;
   beforeAll(async () => {
-    const port = await freePort();
-    const dir = stackDir(releaseFiles(rollingStackFile(name, port, 3), { web: { version: 'v1' } }));
-    st = { dir, state: join(dir, '.symphony'), port };
-    const r = await symphony(['apply', '--yes'], { cwd: dir });
-    expect(r.code, r.stderr).toBe(0);
+    st = await appliedStack((port) => rollingStackFile(name, port, 3), { web: { version: 'v1' } });
   });
   afterAll(async () => {
     if (st) await cleanup(st.state);
