@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirDigest } from '../src/apply/artifact.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
 import { agentStatus, appliedStack, setApp } from './fixtures/release-apps/stack.js';
+import { pidAlive } from '../src/util/pid.js';
 import { cleanup, json, stopAgent, symphony } from './helpers/cli.js';
 
 // Rollback through the real CLI: back to the warm previous release at once,
@@ -84,7 +85,7 @@ describe('symphony rollback', () => {
     const killed = (await webStatus()).instances.filter((i) => i.release === v2);
     expect(killed).toHaveLength(2);
     for (const i of killed) process.kill(i.pid!, 'SIGKILL');
-    for (let n = 0; n < 100 && killed.some((i) => isAlive(i.pid!)); n++) await sleep(20);
+    for (let n = 0; n < 100 && killed.some((i) => pidAlive(i.pid!)); n++) await sleep(20);
 
     const r = await symphony(['rollback', 'web'], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -117,7 +118,7 @@ describe('symphony rollback', () => {
     const warm = (await webStatus()).instances.filter((i) => i.release === v1);
     await stopAgent(state);
     for (const i of warm) process.kill(i.pid!, 'SIGKILL');
-    for (let n = 0; n < 100 && warm.some((i) => isAlive(i.pid!)); n++) await sleep(20);
+    for (let n = 0; n < 100 && warm.some((i) => pidAlive(i.pid!)); n++) await sleep(20);
     const r = await symphony(['rollback', 'web', '--to', v1], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stderr).toContain(`roll back to ${v1} (cold start)`);
@@ -129,7 +130,7 @@ describe('symphony rollback', () => {
     const warm = (await webStatus()).instances.filter((i) => i.release === v2);
     await stopAgent(state);
     for (const i of warm) process.kill(i.pid!, 'SIGKILL');
-    for (let n = 0; n < 100 && warm.some((i) => isAlive(i.pid!)); n++) await sleep(20);
+    for (let n = 0; n < 100 && warm.some((i) => pidAlive(i.pid!)); n++) await sleep(20);
     rmSync(join(state, 'artifacts', a2), { recursive: true });
     setApp(dir, 'web', { version: 'v3' });
     const r = await symphony(['rollback', 'web', '--to', v2], { cwd: dir });
@@ -140,11 +141,3 @@ describe('symphony rollback', () => {
   });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

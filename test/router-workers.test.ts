@@ -9,6 +9,7 @@ import { RouterClient } from '../src/router/client.js';
 import { startRouter } from '../src/router/daemon.js';
 import { backend, route, type Answer } from '../src/router/testing/harness.js';
 import { startUpstreamApp, type UpstreamApp } from '../src/router/testing/upstream-app.js';
+import { pidAlive } from '../src/util/pid.js';
 import { freePort } from '../src/util/ports.js';
 
 /** The router with 2 worker processes (node:cluster): the behaviours that cross processes. */
@@ -157,7 +158,7 @@ describe('router with 2 worker processes', () => {
       const children = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')).split(' ').filter(Boolean).map(Number);
       expect(children).toHaveLength(2);
       child.kill('SIGKILL');
-      await waitFor(() => children.every((pid) => !alive(pid)));
+      await waitFor(() => children.every((pid) => !pidAlive(pid)));
       await expect(fresh(port)).rejects.toThrow(/ECONNREFUSED/);
       child = spawnRouter();
       await waitFor(() => fresh(port).then((a) => a.body === 'blue', () => false), 40_000);
@@ -167,12 +168,3 @@ describe('router with 2 worker processes', () => {
     }
   }, 60_000);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

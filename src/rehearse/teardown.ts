@@ -5,6 +5,7 @@ import { routerDirOf, socketPathOf } from '../agent/paths.js';
 import { AgentClient } from '../cli/agent-client.js';
 import { RouterClient } from '../router/client.js';
 import { getRuntimeDriver } from '../runtime/registry.js';
+import { pidAlive } from '../util/pid.js';
 import { isPortFree } from '../util/ports.js';
 
 /** What of a copy was still there after teardown (all empty when it is gone). */
@@ -14,22 +15,13 @@ export interface Leftovers {
   dir: string | null;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitGone(pid: number, ms: number): Promise<boolean> {
-  for (let t = 0; t < ms && alive(pid); t += 50) await sleep(50);
-  return !alive(pid);
+  for (let t = 0; t < ms && pidAlive(pid); t += 50) await sleep(50);
+  return !pidAlive(pid);
 }
 
 async function stopPid(pid: number | null, graceMs: number): Promise<void> {
-  if (pid === null || !alive(pid)) return;
+  if (pid === null || !pidAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
   if (!(await waitGone(pid, graceMs))) {
     process.kill(pid, 'SIGKILL');

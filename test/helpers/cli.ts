@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../../src/cli/agent-client.js';
 import { getRuntimeDriver } from '../../src/runtime/registry.js';
+import { pidAlive } from '../../src/util/pid.js';
 import { run, type RunResult } from '../../src/util/exec.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,15 +32,6 @@ export function stackDir(files: Record<string, string>): string {
 export const appFiles = (dir: string, version = 'v1'): Record<string, string> => ({
   [`${dir}/server.mjs`]: `process.env.APP_VERSION ??= ${JSON.stringify(version)};\nawait import(${JSON.stringify(APP)});\n`,
 });
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Stop the agent of a state dir (gracefully) and wait until its process is gone. */
 export async function stopAgent(stateDir: string): Promise<void> {

@@ -5,17 +5,8 @@ import type { EnvStatus } from '../../src/agent/status.js';
 import { AgentClient } from '../../src/cli/agent-client.js';
 import { processesUnder, type RehearsalReport } from '../../src/rehearse/index.js';
 import { getRuntimeDriver } from '../../src/runtime/registry.js';
+import { pidAlive } from '../../src/util/pid.js';
 import { isPortFree } from '../../src/util/ports.js';
-
-/** Whether a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `<instance id>:<pid>` of every instance of the target environment, from its agent: unchanged means untouched. */
 export async function targetPids(state: string, env = 'default'): Promise<string[]> {
@@ -34,7 +25,7 @@ export async function expectRehearsalGone(r: RehearsalReport): Promise<void> {
   expect(processesUnder(r.copyDir)).toEqual([]);
   expect(await getRuntimeDriver('process', { scope: r.copyDir }).list()).toEqual([]);
   expect(r.processes.map((p) => p.what)).toEqual(expect.arrayContaining(['agent', 'router']));
-  for (const p of r.processes) expect(alive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
+  for (const p of r.processes) expect(pidAlive(p.pid), `${p.what} pid ${p.pid}`).toBe(false);
   for (const p of Object.values(r.ports)) expect(await isPortFree(p), `copy port ${p}`).toBe(true);
   expect(r.leftovers).toEqual({ processes: [], ports: [], dir: null });
 }
