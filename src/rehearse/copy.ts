@@ -4,7 +4,7 @@ import { getKind } from '../kinds/registry.js';
 import type { Plan, ReleaseConfig } from '../plan/types.js';
 import { SecretVault } from '../secrets/vault.js';
 import { StateStore } from '../state/store.js';
-import { freePort } from '../util/ports.js';
+import { distinctFreePorts } from '../util/ports.js';
 import { targetPorts, type CopyMap, type CurrentService } from './translate.js';
 
 /** What a rehearsal needs to know of its target, read once from the target's state store. */
@@ -52,15 +52,8 @@ function rank(order: string[], name: string): number {
 
 /** A free port for every target port, none equal to a target port or to each other. */
 export async function allocateCopyPorts(ports: number[]): Promise<Record<number, number>> {
-  const taken = new Set(ports);
-  const out: Record<number, number> = {};
-  for (const p of ports) {
-    let q = await freePort();
-    while (taken.has(q)) q = await freePort();
-    taken.add(q);
-    out[p] = q;
-  }
-  return out;
+  const fresh = await distinctFreePorts(ports.length, ports);
+  return Object.fromEntries(ports.map((p, i) => [p, fresh[i]]));
 }
 
 /**

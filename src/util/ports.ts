@@ -30,3 +30,16 @@ export async function firstFreePort(from: number, taken: Set<number>, to = from 
   }
   throw new Error(`no free port between ${from} and ${to}`);
 }
+
+/** `count` free ports from the kernel, all different and none in `avoid`. */
+export async function distinctFreePorts(count: number, avoid: Iterable<number> = []): Promise<number[]> {
+  const taken = new Set(avoid);
+  const out: number[] = [];
+  while (out.length < count) {
+    const port = await freePort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    out.push(port);
+  }
+  return out;
+}

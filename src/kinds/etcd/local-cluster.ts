@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterMember, ClusterStatus } from '../../strategies/cluster-rolling/types.js';
 import type { InstanceHandle, InstanceSpec, RuntimeDriver } from '../../runtime/types.js';
-import { freePort } from '../../util/ports.js';
+import { distinctFreePorts } from '../../util/ports.js';
 import type { KindContext } from '../types.js';
 import { EtcdCluster } from './cluster.js';
 import { EtcdRequestError } from './gateway.js';
@@ -22,15 +22,8 @@ export interface LocalEtcdOptions {
 
 /** Distinct free ports for the given names (the kernel's choice, never two the same). */
 export async function allocatePorts(names: string[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const used = new Set<number>();
-  for (const name of names) {
-    let port = await freePort();
-    while (used.has(port)) port = await freePort();
-    used.add(port);
-    out[name] = port;
-  }
-  return out;
+  const ports = await distinctFreePorts(names.length);
+  return Object.fromEntries(names.map((n, i) => [n, ports[i]]));
 }
 
 /**
