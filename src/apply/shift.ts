@@ -14,7 +14,12 @@ export interface CanaryVerdict {
   reason: string;
 }
 
-/** Judge a canary from the router's window over both releases; too few canary requests is no evidence, so no pass. Pure. */
+/**
+ * Judge a canary from the router's window over both releases; too few canary
+ * requests is no evidence, so no pass. A p99 fails only when it is both over
+ * `maxP99Ratio` times the stable one and more than `p99ToleranceMs` above it:
+ * a 10 ms blip on a 9 ms service is a noisy neighbour, not a slow release. Pure.
+ */
 export function judgeCanary(
   a: NonNullable<DeployConfig['analysis']>,
   canary: { requests: number; errors: number; p99Ms: number | null },
@@ -24,8 +29,8 @@ export function judgeCanary(
   const rate = canary.errors / canary.requests;
   if (rate > a.maxErrorRate) return { ok: false, reason: `canary error rate ${(rate * 100).toFixed(1)}% (${canary.errors}/${canary.requests}) > ${(a.maxErrorRate * 100).toFixed(1)}%` };
   if (canary.p99Ms !== null && stable.p99Ms !== null && stable.requests >= a.minRequests) {
-    const floor = Math.max(stable.p99Ms, 5);
-    if (canary.p99Ms > floor * a.maxP99Ratio) return { ok: false, reason: `canary p99 ${canary.p99Ms.toFixed(1)} ms > ${a.maxP99Ratio}x stable p99 ${stable.p99Ms.toFixed(1)} ms` };
+    const limit = Math.max(stable.p99Ms * a.maxP99Ratio, stable.p99Ms + a.p99ToleranceMs);
+    if (canary.p99Ms > limit) return { ok: false, reason: `canary p99 ${canary.p99Ms.toFixed(1)} ms > ${a.maxP99Ratio}x stable p99 ${stable.p99Ms.toFixed(1)} ms` };
   }
   return { ok: true, reason: `error rate ${((canary.errors / canary.requests) * 100).toFixed(1)}%, p99 ${canary.p99Ms?.toFixed(1) ?? '-'} ms vs ${stable.p99Ms?.toFixed(1) ?? '-'} ms` };
 }

@@ -53,6 +53,7 @@ function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceM
             intervalMs: parseDuration(x.analysis?.interval, 10_000),
             maxErrorRate: x.analysis?.max_error_rate ?? 0.01,
             maxP99Ratio: x.analysis?.max_p99_ratio ?? 2,
+            p99ToleranceMs: parseDuration(x.analysis?.p99_tolerance, 50),
             minRequests: x.analysis?.min_requests ?? 20,
           }
         : null,

@@ -14,7 +14,7 @@ export interface DeployConfig {
   maxUnavailable: number;
   maxSurge: number;
   sticky: 'cookie' | 'hash' | null;
-  analysis: { intervalMs: number; maxErrorRate: number; maxP99Ratio: number; minRequests: number } | null;
+  analysis: { intervalMs: number; maxErrorRate: number; maxP99Ratio: number; p99ToleranceMs: number; minRequests: number } | null;
 }
 
 /** Everything that defines a release. Immutable once recorded; its hash is the release id. */

@@ -55,6 +55,7 @@ export const DeploySpec = z
         interval: Duration.optional().describe('how long each canary step is measured (default 10s)'),
         max_error_rate: z.number().min(0).max(1).optional().describe('largest share of 5xx/socket errors on the canary (default 0.01)'),
         max_p99_ratio: z.number().min(1).optional().describe('canary p99 may be at most this times the stable p99 (default 2)'),
+        p99_tolerance: Duration.optional().describe('a canary p99 at most this much above the stable p99 always passes: noise, not a regression (default 50ms)'),
         min_requests: z.number().int().min(1).optional().describe('fewest canary requests for a verdict (default 20)'),
       })
       .optional()
