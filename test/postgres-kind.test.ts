@@ -16,11 +16,17 @@ describe('postgres kind (pure parts)', () => {
     const [draft] = postgresKind.instances(ctx);
     expect(draft.port).toBe(32001);
     expect(draft.volumePath).toBe('/srv/vol/db');
-    expect(draft.command).toContain('/usr/lib/postgresql/15/bin/postgres -D /srv/vol/db/data -p 32001 -c listen_addresses=127.0.0.1 -k /srv/vol/db/run -c max_connections=50 -c shared_buffers=64MB');
+    expect(draft.command).toContain('/usr/lib/postgresql/15/bin/postgres -D /srv/vol/db/data -p 32001 -c listen_addresses=127.0.0.1 -k /srv/vol/db/run -c max_connections=50 -c shared_buffers=64MB -c wal_init_zero=off');
     expect(draft.env.POSTGRES_PASSWORD).toBe('${secrets.db.password}');
     expect(postgresKind.stablePorts(ctx)).toEqual(['port']);
     expect(postgresKind.replaceMode(ctx)).toBe('in-place');
     expect(postgresKind.generatedSecrets!(ctx)).toEqual(['password']);
+  });
+
+  it('a setting in the stack file overrides the server defaults', () => {
+    const [draft] = postgresKind.instances(ctxOf({ postgres: { version: '15', settings: { wal_init_zero: 'on' } } }));
+    expect(draft.command).toContain('-c wal_init_zero=on');
+    expect(draft.command).not.toContain('wal_init_zero=off');
   });
 
   it('uses spec.postgres.port over the allocated one and derives attributes', () => {

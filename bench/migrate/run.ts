@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,14 +30,18 @@ import { startWriter, windowStats } from './writer.js';
  * Symphony the server CPU its backends spent per backfilled row (load-independent).
  * Prints a table; writes bench/results/migrate.json.
  * Knobs: MIGRATE_BENCH_ROWS (1000000), MIGRATE_BENCH_RATE (600 tx/s), MIGRATE_BENCH_CONNECTIONS (16),
- * MIGRATE_BENCH_BATCH (fixed engine batch size; default: the engine's adaptive one), MIGRATE_BENCH_ORDER
- * (symphony,naive), MIGRATE_BENCH_PG_SETTINGS (JSON, added to the server settings).
+ * MIGRATE_BENCH_BATCH (fixed engine batch size; default: the engine's adaptive one), MIGRATE_BENCH_TARGET_MS
+ * (adaptive batch duration; default: the engine's), MIGRATE_BENCH_ORDER
+ * (symphony,naive), MIGRATE_BENCH_PG_SETTINGS (JSON, added to the server settings),
+ * MIGRATE_BENCH_DUMP (path prefix: writes <prefix>.<approach>.json with every writer
+ * transaction and the phases, to see when the slow ones happened).
  */
 export const COMMAND = 'node --import tsx bench/migrate/run.ts';
 const ROWS = Number(process.env.MIGRATE_BENCH_ROWS ?? 1_000_000);
 const RATE = Number(process.env.MIGRATE_BENCH_RATE ?? 600);
 const CONNECTIONS = Number(process.env.MIGRATE_BENCH_CONNECTIONS ?? 16);
 const BATCH = process.env.MIGRATE_BENCH_BATCH ? Number(process.env.MIGRATE_BENCH_BATCH) : undefined;
+const TARGET_MS = process.env.MIGRATE_BENCH_TARGET_MS ? Number(process.env.MIGRATE_BENCH_TARGET_MS) : undefined;
 const ORDER = (process.env.MIGRATE_BENCH_ORDER ?? 'symphony,naive').split(',') as ApproachResult['approach'][];
 const BASELINE_MS = 3_000;
 const SETTINGS: Record<string, string> = {
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
       let phases: Phase[];
       try {
         phases = approach === 'symphony'
-          ? await runEngine(`${db.url}?application_name=${ENGINE_APP}`, schema, migrations, BATCH ? { batchSize: BATCH } : {}, new EngineCpu(admin))
+          ? await runEngine(`${db.url}?application_name=${ENGINE_APP}`, schema, migrations, { ...(BATCH ? { batchSize: BATCH } : {}), ...(TARGET_MS ? { batchTargetMs: TARGET_MS } : {}) }, new EngineCpu(admin))
           : await runNaive(connection, schema, migrations.map((m) => m.name), ROWS);
       } finally {
         await sleep(1000);
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
         worst: worstOf(writer.log, phases, from, to),
         final: await verify(admin, schema),
       };
+      if (process.env.MIGRATE_BENCH_DUMP) writeFileSync(`${process.env.MIGRATE_BENCH_DUMP}.${approach}.json`, JSON.stringify({ from, phases, log: writer.log }));
       note(`${approach}: ${Math.round(to - from)} ms, writer p99 ${result.during.p99.toFixed(1)} ms, max ${result.during.max.toFixed(1)} ms, failed ${result.during.failed}`);
       results.push(result);
     }

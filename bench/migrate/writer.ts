@@ -9,6 +9,7 @@ export interface Tx {
   end: number;
   ok: boolean;
   error?: string;
+  kind: 'insert' | 'update';
 }
 
 export interface WriterOptions {
@@ -48,15 +49,16 @@ export async function startWriter(o: WriterOptions): Promise<Writer> {
   let running = true;
   const interval = 1000 / o.rate;
   const send = async (i: number, due: number): Promise<void> => {
+    const kind = i % 2 === 0 ? 'insert' : 'update';
     try {
-      if (i % 2 === 0) {
+      if (kind === 'insert') {
         await pool.query('INSERT INTO accounts (owner, balance, ref) VALUES ($1, $2, $3)', [`w-${i}`, i % 1000, i]);
       } else {
         await pool.query('UPDATE accounts SET balance = balance + 1 WHERE id = $1', [1 + Math.floor(Math.random() * o.rows)]);
       }
-      log.push({ start: due, end: performance.now(), ok: true });
+      log.push({ start: due, end: performance.now(), ok: true, kind });
     } catch (err) {
-      log.push({ start: due, end: performance.now(), ok: false, error: (err as Error).message });
+      log.push({ start: due, end: performance.now(), ok: false, kind, error: (err as Error).message });
     }
   };
   const ticker = (async () => {
