@@ -56,11 +56,13 @@ describe('direct backfill (one fill per table)', () => {
     } finally {
       await newC.end();
     }
-    // Rows the backfill has not reached yet: NULL written with the trigger stepped aside (as a backfill batch does).
+    // As if the backfill had committed up to id 100 and no further: rows past it NULL
+    // (written with the trigger stepped aside, as a batch does), progress at 100.
     await admin.query('BEGIN');
     try {
       await admin.query(`SELECT set_config('symphony.backfill', $1, true)`, [plan.hash]);
       await admin.query('UPDATE items SET label = NULL WHERE id > 100 AND id <= 130');
+      await admin.query(`UPDATE symphony_migrations.versions SET backfill_progress = '{"items": "100"}' WHERE name = '0001_label'`);
     } finally {
       await admin.query('COMMIT');
     }
@@ -71,6 +73,46 @@ describe('direct backfill (one fill per table)', () => {
     // Other sessions (no flag) still go through the trigger.
     await admin.query(`INSERT INTO items (name) VALUES ('late')`);
     expect((await admin.query(`SELECT label = 'item-' || id AS ok FROM items WHERE name = 'late'`)).rows[0].ok).toBe(true);
+    await engine.complete();
+  });
+});
+
+describe('a backfill cut off mid-way', () => {
+  // 4 ms a row: 25-row batches of 100 ms, so the cut lands mid-way through the 500 rows.
+  const SLOW = parseMigration(`operations:
+  - add_column: { table: items, column: { name: label, type: text, nullable: true }, up: "'item-' || id || pg_sleep(0.004)::text" }
+`, '0003_slow.yaml');
+
+  it('records progress with each batch, and a second start goes on after the last committed key', async () => {
+    const first = new MigrationEngine(db.url, { batchSize: 25 });
+    const progress = async (): Promise<number> => {
+      if ((await admin.query(`SELECT to_regclass('symphony_migrations.versions') AS t`)).rows[0].t === null) return 0;
+      const r = await admin.query(`SELECT backfill_progress->>'items' AS k FROM symphony_migrations.versions WHERE name = '0003_slow'`);
+      return Number(r.rows[0]?.k ?? 0);
+    };
+    try {
+      const running = first.start(SLOW);
+      running.catch(() => undefined);
+      while ((await progress()) < 150) await new Promise((r) => setTimeout(r, 20));
+      // The engine's session dies mid-batch, as on a crash or a restart of the database connection.
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'WITH b AS%' AND pid <> pg_backend_pid()`);
+      await expect(running).rejects.toThrow();
+    } finally {
+      await first.close();
+    }
+    const reached = await progress();
+    expect(reached).toBeGreaterThanOrEqual(150);
+    expect(reached).toBeLessThan(500);
+    const status = await engine.status();
+    expect(status.inFlight?.backfillProgress).toEqual({ items: String(reached) });
+
+    const again = await engine.start(SLOW);
+    expect(again.resumed).toBe(true);
+    // Only the rows after the recorded key were walked again.
+    expect(again.backfilled).toEqual({ items: 500 - reached });
+    const rows = await admin.query(`SELECT count(*) FILTER (WHERE label = 'item-' || id)::int AS filled, count(*)::int AS n FROM items`);
+    expect(rows.rows[0]).toEqual({ filled: 500, n: 500 });
+    expect(await progress()).toBe(500);
     await engine.complete();
   });
 });

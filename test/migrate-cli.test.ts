@@ -188,7 +188,7 @@ describe('symphony migrate against a postgres service applied by the CLI', () =>
 describe('choosing the migration to start (pure)', () => {
   const files: Migration[] = ['01_a', '02_b', '03_c'].map((name) => ({ name, file: `/m/${name}.yaml`, operations: [] }));
   const rec = (name: string, status: 'complete' | 'in-flight' | 'rolled-back') => ({
-    name, file: `/m/${name}.yaml`, schema: `public_${name}`, previous: 'p', status, startedAt: 't', completedAt: null, operations: [], layoutBefore: { schema: 'public', tables: [] }, movedAside: [], error: null,
+    name, file: `/m/${name}.yaml`, schema: `public_${name}`, previous: 'p', status, startedAt: 't', completedAt: null, operations: [], layoutBefore: { schema: 'public', tables: [] }, movedAside: [], error: null, backfillProgress: {},
   });
   const st = (...versions: ReturnType<typeof rec>[]): MigrationStatus => ({ current: 'public_baseline', inFlight: versions.find((v) => v.status === 'in-flight') ?? null, versions });
 

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { BackfillError } from './errors.js';
 import type { TableLayout } from './layout.js';
+import { progressCte } from './bookkeeping.js';
 import { BACKFILL_FLAG, ident, literal, qualified } from './names.js';
 import type { BackfillFill } from './plan-types.js';
 import { runTx, pgCode, withRetry, type RetryPolicy } from './session.js';
@@ -13,6 +14,8 @@ export interface BackfillOptions extends RetryPolicy {
   /** Fixed rows per batch. When unset, batch size adapts so a batch takes about `batchTargetMs`. */
   batchSize?: number;
   batchTargetMs: number;
+  /** Resume after this key (text, from the version's recorded progress); null: from the first row. */
+  resumeAfter: string | null;
   /** Compute this fill in the batch UPDATE itself, the trigger stepping aside; null: touch rows, the trigger fills. */
   direct: BackfillFill | null;
 }
@@ -89,8 +92,9 @@ async function backfillByPage(client: pg.ClientBase, t: string, table: TableLayo
 }
 
 /** Re-run a failed batch row by row to name the row whose expression fails. */
-async function findFailingRow(client: pg.ClientBase, t: string, k: string, type: string, sql: BatchSql, lower: string, params: unknown[], opts: BackfillOptions, table: string, cause: Error): Promise<never> {
-  const keys = await client.query<{ id: string }>(`SELECT ${k}::text AS id FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1`, params);
+async function findFailingRow(client: pg.ClientBase, t: string, k: string, type: string, sql: BatchSql, after: string | null, size: number, opts: BackfillOptions, table: string, cause: Error): Promise<never> {
+  const lower = after === null ? 'true' : `${k} > CAST($2 AS ${type})`;
+  const keys = await client.query<{ id: string }>(`SELECT ${k}::text AS id FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1`, after === null ? [size] : [size, after]);
   for (const r of keys.rows) {
     try {
       await client.query(`UPDATE ${t} SET ${sql.set} WHERE ${k} = CAST($1 AS ${type})${sql.where}`, [r.id]);
@@ -103,22 +107,26 @@ async function findFailingRow(client: pg.ClientBase, t: string, k: string, type:
 
 /**
  * Walk the one-column primary key. One statement a batch: a CTE finds the
- * batch's upper key with an index-only scan over the next `size` keys, and the
- * UPDATE covers the key range up to it (heap pages in order, nothing rescanned).
+ * batch's upper key with an index-only scan over the next `size` keys, the
+ * UPDATE covers the key range up to it (heap pages in order, nothing rescanned),
+ * and the version's progress records that key in the same commit. A resumed
+ * start goes on after the recorded key: rows below it were filled by a batch
+ * that committed, and every write since went through the trigger.
  */
 async function backfillByKey(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions, sql: BatchSql): Promise<number> {
   const k = ident(table.primaryKey[0]);
   const type = table.columns.find((c) => c.physical === table.primaryKey[0])?.type ?? 'text';
   const what = `backfill of ${table.physical}`;
-  let last: string | null = null;
+  let last: string | null = opts.resumeAfter;
   let size = opts.batchSize ?? FIRST_BATCH;
   let total = 0;
   for (;;) {
-    const lower: string = last === null ? 'true' : `${k} > CAST($2 AS ${type})`;
-    const params: unknown[] = last === null ? [size] : [size, last];
+    const lower: string = last === null ? 'true' : `${k} > CAST($4 AS ${type})`;
+    const params: unknown[] = last === null ? [size, table.physical, opts.migration] : [size, table.physical, opts.migration, last];
     const statement = `WITH b AS (SELECT ${k} FROM ${t} WHERE ${lower} ORDER BY ${k} LIMIT $1),
       r AS (SELECT max(${k}) AS hi FROM b),
-      u AS (UPDATE ${t} SET ${sql.set} WHERE ${lower} AND ${k} <= (SELECT hi FROM r)${sql.where} RETURNING 1)
+      u AS (UPDATE ${t} SET ${sql.set} WHERE ${lower} AND ${k} <= (SELECT hi FROM r)${sql.where} RETURNING 1),
+      ${progressCte('SELECT hi FROM r', 2, 3)}
       SELECT (SELECT hi FROM r)::text AS upper, (SELECT count(*) FROM u)::int AS n`;
     const began = performance.now();
     let res: pg.QueryResult<{ upper: string | null; n: number }>;
@@ -126,7 +134,7 @@ async function backfillByKey(client: pg.ClientBase, t: string, table: TableLayou
       res = await withRetry(opts, what, () => client.query<{ upper: string | null; n: number }>(statement, params));
     } catch (err) {
       if (pgCode(err) === undefined) throw err;
-      return findFailingRow(client, t, k, type, sql, lower, params, opts, table.physical, err as Error);
+      return findFailingRow(client, t, k, type, sql, last, size, opts, table.physical, err as Error);
     }
     const { upper, n } = res.rows[0];
     if (upper === null) return total;

@@ -19,6 +19,8 @@ export interface VersionRecord {
   layoutBefore: Layout;
   movedAside: MovedAside[];
   error: string | null;
+  /** Per table, the highest key a committed backfill batch reached (text); a resumed start goes on after it. */
+  backfillProgress: Record<string, string>;
 }
 
 const S = BOOKKEEPING_SCHEMA;
@@ -37,7 +39,10 @@ export const BOOKKEEPING_DDL = [
      operations jsonb NOT NULL,
      layout_before jsonb NOT NULL,
      moved_aside jsonb NOT NULL DEFAULT '[]',
-     error text)`,
+     error text,
+     backfill_progress jsonb NOT NULL DEFAULT '{}')`,
+  // Bookkeeping made by an engine from before backfill progress was recorded.
+  `ALTER TABLE ${S}.versions ADD COLUMN IF NOT EXISTS backfill_progress jsonb NOT NULL DEFAULT '{}'`,
   `CREATE UNIQUE INDEX IF NOT EXISTS versions_one_in_flight ON ${S}.versions ((true)) WHERE status = 'in-flight'`,
   // Called once per written row by every migration trigger: current_schemas() is the parsed,
   // cached search_path (about 20x cheaper than splitting the setting's text each time).
@@ -48,6 +53,7 @@ export const BOOKKEEPING_DDL = [
 interface Row {
   name: string; file: string; schema: string; previous: string; status: VersionStatus;
   started_at: Date; completed_at: Date | null; operations: Operation[]; layout_before: Layout; moved_aside: MovedAside[]; error: string | null;
+  backfill_progress: Record<string, string>;
 }
 
 function toRecord(r: Row): VersionRecord {
@@ -55,6 +61,7 @@ function toRecord(r: Row): VersionRecord {
     name: r.name, file: r.file, schema: r.schema, previous: r.previous, status: r.status,
     startedAt: r.started_at.toISOString(), completedAt: r.completed_at ? r.completed_at.toISOString() : null,
     operations: r.operations, layoutBefore: r.layout_before, movedAside: r.moved_aside, error: r.error,
+    backfillProgress: r.backfill_progress,
   };
 }
 
@@ -72,7 +79,7 @@ export async function listVersions(client: pg.ClientBase): Promise<VersionRecord
 export function insertVersion(rec: Pick<VersionRecord, 'name' | 'file' | 'schema' | 'previous' | 'operations' | 'layoutBefore'>): [string, unknown[]] {
   return [
     `INSERT INTO ${S}.versions (name, file, schema, previous, status, operations, layout_before) VALUES ($1, $2, $3, $4, 'in-flight', $5, $6)
-     ON CONFLICT (name) DO UPDATE SET status = 'in-flight', started_at = now(), completed_at = NULL, error = NULL,
+     ON CONFLICT (name) DO UPDATE SET status = 'in-flight', started_at = now(), completed_at = NULL, error = NULL, backfill_progress = '{}',
        schema = EXCLUDED.schema, previous = EXCLUDED.previous, operations = EXCLUDED.operations, layout_before = EXCLUDED.layout_before`,
     [rec.name, rec.file, rec.schema, rec.previous, JSON.stringify(rec.operations), JSON.stringify(rec.layoutBefore)],
   ];
@@ -84,4 +91,15 @@ export function finishVersion(name: string, status: VersionStatus, extra: { move
     `UPDATE ${S}.versions SET status = $2, completed_at = now(), moved_aside = moved_aside || $3::jsonb, error = $4 WHERE name = $1`,
     [name, status, JSON.stringify(extra.movedAside ?? []), extra.error ?? null],
   ];
+}
+
+/**
+ * A CTE for a backfill batch statement: records `hi` (the batch's upper key, a
+ * subquery of the same statement) as the table's progress, in the batch's own
+ * commit, so progress never claims a batch that did not commit. Placeholders
+ * `$<table>` and `$<version>` are numbered by the caller.
+ */
+export function progressCte(hi: string, tableParam: number, versionParam: number): string {
+  return `p AS (UPDATE ${S}.versions SET backfill_progress = backfill_progress || jsonb_build_object($${tableParam}::text, (${hi})::text)
+    WHERE name = $${versionParam} AND (${hi}) IS NOT NULL)`;
 }

@@ -71,6 +71,8 @@ export class MigrationEngine {
   constructor(connection: string | pg.Pool, opts: EngineOptions = {}) {
     this.ownsPool = typeof connection === 'string';
     this.pool = typeof connection === 'string' ? new pg.Pool({ connectionString: connection, max: 2 }) : connection;
+    // An idle connection the server ends is dropped by the pool; the next command opens another.
+    if (this.ownsPool) this.pool.on('error', () => undefined);
     this.base = opts.baseSchema ?? 'public';
     this.prefix = opts.schemaPrefix ?? this.base;
     this.batchSize = opts.batchSize;
@@ -143,6 +145,7 @@ export class MigrationEngine {
           if (!layout) continue;
           backfilled[step.table] = await backfillTable(client, this.base, layout, {
             ...this.policy, migration: m.name, hash: plan.hash, batchSize: this.batchSize, batchTargetMs: this.batchTargetMs, direct: step.direct,
+            resumeAfter: resumed ? ((st.inFlight as VersionRecord).backfillProgress[step.table] ?? null) : null,
           });
         }
       } catch (err) {

@@ -118,6 +118,13 @@ export async function runEach(client: pg.ClientBase, policy: RetryPolicy, what: 
 /** Hold the engine's advisory lock for the duration of `fn`. */
 export async function withEngineLock<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection the server ends (restart, pg_terminate_backend) fails the query in
+  // flight, which reaches the caller; its 'error' event must not crash the process too.
+  let lost: Error | undefined;
+  const onError = (err: Error): void => {
+    lost = err;
+  };
+  client.on('error', onError);
   try {
     const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [ADVISORY_KEY]);
     if (!got.rows[0].ok) {
@@ -129,6 +136,8 @@ export async function withEngineLock<T>(pool: pg.Pool, fn: (c: pg.PoolClient) =>
       await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_KEY]).catch(() => undefined);
     }
   } finally {
-    client.release();
+    client.off('error', onError);
+    // A lost connection goes back destroyed, not into the pool for the next command.
+    client.release(lost);
   }
 }

@@ -36,6 +36,7 @@ export function renderStatus(v: MigrateStatusView): string {
     const when = m.completedAt ? `finished ${m.completedAt}` : m.startedAt ? `started ${m.startedAt}` : '';
     lines.push(`  ${m.name.padEnd(width)}  ${m.status.padEnd(11)}  ${(m.schema ?? '-').padEnd(width + 8)}  ${when}`.trimEnd());
     if (m.error) lines.push(`    error: ${m.error}`);
+    if (m.status === 'in-flight') for (const [table, key] of Object.entries(m.backfillProgress)) lines.push(`    backfill of ${table} committed up to key ${key}`);
     lines.push(...asideLines(m.movedAside, '    rolled back, '));
   }
   lines.push(`next: ${v.next}`);

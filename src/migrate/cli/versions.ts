@@ -16,6 +16,8 @@ export interface MigrationRow {
   completedAt: string | null;
   movedAside: MovedAside[];
   error: string | null;
+  /** Per table, the highest key the backfill committed (a resumed start goes on after it). */
+  backfillProgress: Record<string, string>;
 }
 
 /**
@@ -27,12 +29,14 @@ export function migrationRows(files: Migration[], status: MigrationStatus): Migr
   const rows: MigrationRow[] = files.map((m) => {
     const v = recorded.get(m.name);
     return v
-      ? { name: m.name, file: m.file, status: v.status, schema: v.schema, startedAt: v.startedAt, completedAt: v.completedAt, movedAside: v.movedAside, error: v.error }
-      : { name: m.name, file: m.file, status: 'pending', schema: null, startedAt: null, completedAt: null, movedAside: [], error: null };
+      ? { name: m.name, file: m.file, status: v.status, schema: v.schema, startedAt: v.startedAt, completedAt: v.completedAt, movedAside: v.movedAside, error: v.error, backfillProgress: v.backfillProgress }
+      : { name: m.name, file: m.file, status: 'pending', schema: null, startedAt: null, completedAt: null, movedAside: [], error: null, backfillProgress: {} };
   });
   const named = new Set(files.map((m) => m.name));
   for (const v of status.versions) {
-    if (!named.has(v.name)) rows.push({ name: v.name, file: null, status: v.status, schema: v.schema, startedAt: v.startedAt, completedAt: v.completedAt, movedAside: v.movedAside, error: v.error });
+    if (!named.has(v.name)) {
+      rows.push({ name: v.name, file: null, status: v.status, schema: v.schema, startedAt: v.startedAt, completedAt: v.completedAt, movedAside: v.movedAside, error: v.error, backfillProgress: v.backfillProgress });
+    }
   }
   return rows;
 }
