@@ -165,6 +165,32 @@ describe('router fast path: connections', () => {
     expect(rest.data).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*ok/);
   });
 
+  it('sends informational responses (103 Early Hints) on before the final one', async () => {
+    const port = await freePort();
+    const hintsPort = await freePort();
+    const sockets: Socket[] = [];
+    const hints = createServer((s) => {
+      sockets.push(s);
+      s.on('data', () => {
+        s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n');
+        setTimeout(() => s.write('HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 20);
+      });
+    });
+    await new Promise<void>((r) => hints.listen(hintsPort, '127.0.0.1', () => r()));
+    try {
+      await h.client.setRoute(route('hints', port, [backend('hints', 100, [{ port: hintsPort }])]));
+      const r = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', /\r\n\r\nok$/);
+      expect(r.data).toMatch(/^HTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload\r\n\r\nHTTP\/1\.1 102 Processing\r\n\r\nHTTP\/1\.1 200 OK\r\ncontent-length: 2\r\n/);
+      // The connection carries on with the next request.
+      const again = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', /\r\n\r\nok$/, r.socket);
+      expect(again.data).toMatch(/^HTTP\/1\.1 103 /);
+      r.socket.destroy();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hints.close(r));
+    }
+  });
+
   it('retries a GET whose reused upstream connection fails before the response, on a fresh connection', async () => {
     const port = await freePort();
     const flakyPort = await freePort();

@@ -91,6 +91,9 @@ export class Exchange implements ConnUser, LongLivedConnection {
       const r = parseResponseHead(buf, end, this.head.method === 'HEAD');
       if (r === null || r.status === 101) return this.upstreamFailed(null, 'invalid response head');
       if (r.status >= 200) return this.respond(r, buf, end);
+      // 1xx (103 Early Hints, 102): sent on as it is; the final response follows.
+      // (The fast path only serves HTTP/1.1 clients, which accept them.)
+      this.client.write(assemble(buf, r.keep, '\r\n', 0).out);
       buf = buf.subarray(end);
     }
   }
