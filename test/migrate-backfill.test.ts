@@ -117,6 +117,60 @@ describe('a backfill cut off mid-way', () => {
   });
 });
 
+describe('a backfill of a table without a one-column key cut off mid-way', () => {
+  const SLOW_LOG = parseMigration(`operations:
+  - add_column: { table: logs, column: { name: label, type: text, nullable: true }, up: "'log-' || n || pg_sleep(0.001)::text" }
+`, '0004_logs.yaml');
+
+  it('records the next page with each range, and a second start goes on from there', async () => {
+    await admin.query('DROP TABLE IF EXISTS logs CASCADE');
+    await admin.query(`CREATE TABLE logs (n int NOT NULL, msg text NOT NULL)`);
+    await admin.query(`INSERT INTO logs SELECT g, 'message ' || g FROM generate_series(1, 3000) g`);
+    // batchSize 50: one page per transaction.
+    const first = new MigrationEngine(db.url, { batchSize: 50 });
+    const page = async (): Promise<number> => {
+      if ((await admin.query(`SELECT to_regclass('symphony_migrations.versions') AS t`)).rows[0].t === null) return 0;
+      const r = await admin.query(`SELECT backfill_progress->>'logs' AS p FROM symphony_migrations.versions WHERE name = '0004_logs'`);
+      return Number(String(r.rows[0]?.p ?? 'page:0:0').split(':')[1]);
+    };
+    try {
+      const running = first.start(SLOW_LOG);
+      running.catch(() => undefined);
+      while ((await page()) < 3) await new Promise((r) => setTimeout(r, 20));
+      // Every other session of this database, the engine's among them.
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+      await expect(running).rejects.toThrow();
+    } finally {
+      await first.close();
+    }
+    const reached = await page();
+    const saved = String((await admin.query(`SELECT backfill_progress->>'logs' AS p FROM symphony_migrations.versions WHERE name = '0004_logs'`)).rows[0].p);
+    const end = Number(saved.split(':')[2]);
+    expect(saved).toBe(`page:${reached}:${end}`);
+    expect(reached).toBeGreaterThanOrEqual(3);
+    expect(reached).toBeLessThan(end);
+    const filledBefore = Number((await admin.query(`SELECT count(label)::int AS n FROM logs`)).rows[0].n);
+    expect(filledBefore).toBeGreaterThan(0);
+    expect(filledBefore).toBeLessThan(3000);
+
+    // The rows the first run filled now live past the walk's end (an UPDATE moves a row to
+    // free space): a walk over them would replace each row version.
+    const doneVersions = async (): Promise<string[]> =>
+      (await admin.query(`SELECT ctid::text || '/' || xmin::text AS v FROM logs WHERE (ctid::text::point)[0] > $1 ORDER BY 1`, [end])).rows.map((r) => r.v as string);
+    const before = await doneVersions();
+    expect(before.length).toBeGreaterThan(0);
+
+    const again = await engine.start(SLOW_LOG);
+    expect(again.resumed).toBe(true);
+    expect(again.backfilled.logs).toBeGreaterThan(0);
+    // Only the pages from the recorded one to the end were walked: rows filled before are untouched.
+    expect(await doneVersions()).toEqual(expect.arrayContaining(before));
+    const rows = await admin.query(`SELECT count(*) FILTER (WHERE label = 'log-' || n)::int AS filled, count(*)::int AS total FROM logs`);
+    expect(rows.rows[0]).toEqual({ filled: 3000, total: 3000 });
+    await engine.complete();
+  });
+});
+
 describe('DDL under a lock held by another session', () => {
   it('retries with a short lock_timeout until the lock is free', async () => {
     const holder = new pg.Client({ connectionString: db.url });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { BackfillError } from './errors.js';
 import type { TableLayout } from './layout.js';
-import { progressCte } from './bookkeeping.js';
+import { progressCte, recordProgress } from './bookkeeping.js';
 import { BACKFILL_FLAG, ident, literal, qualified } from './names.js';
 import type { BackfillFill } from './plan-types.js';
 import { runTx, pgCode, withRetry, type RetryPolicy } from './session.js';
@@ -64,17 +64,36 @@ export async function backfillTable(client: pg.ClientBase, schema: string, table
   }
 }
 
-/** Tables without a one-column key: ctid page ranges, the trigger filling each touched row. */
+/** Progress of a page-walked table: `page:<first page not yet done>:<page the walk ends at>`. */
+const PAGE_PREFIX = 'page:';
+
+function pageProgress(saved: string | null): { from: number; end: number } | null {
+  const m = saved === null ? null : /^page:(\d+):(\d+)$/.exec(saved);
+  return m ? { from: Number(m[1]), end: Number(m[2]) } : null;
+}
+
+/**
+ * Tables without a one-column key: ctid page ranges up to the table's size at
+ * the first start, the trigger filling each touched row (a row version past
+ * that end was written after the trigger existed, so it is filled). Each
+ * range's transaction also records the next page as the table's progress, so a
+ * resumed start goes on from there to the same end.
+ */
 async function backfillByPage(client: pg.ClientBase, t: string, table: TableLayout, opts: BackfillOptions): Promise<number> {
   const first = ident(table.columns[0].physical);
-  const pages = (await client.query<{ p: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS p`, [t])).rows[0].p;
   const step = Math.max(1, Math.floor((opts.batchSize ?? FIRST_BATCH * 4) / 50));
+  let walk = pageProgress(opts.resumeAfter);
+  if (walk === null) {
+    const pages = (await client.query<{ p: string }>(`SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS p`, [t])).rows[0].p;
+    walk = { from: 0, end: Number(pages) };
+  }
   let total = 0;
-  for (let p = 0; p <= Number(pages); p += step) {
+  for (let p = walk.from; p <= walk.end; p += step) {
     const range = `ctid >= '(${p},0)'::tid AND ctid < '(${p + step},0)'::tid`;
     try {
       await runTx(client, opts, `backfill of ${table.physical}`, [], async (c) => {
         total += (await c.query(`UPDATE ${t} SET ${first} = ${first} WHERE ${range}`)).rowCount ?? 0;
+        await c.query(...recordProgress(opts.migration, table.physical, `${PAGE_PREFIX}${p + step}:${walk.end}`));
       });
     } catch (err) {
       const rows = await client.query<{ id: string }>(`SELECT ctid::text AS id FROM ${t} WHERE ${range}`);

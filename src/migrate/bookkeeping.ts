@@ -103,3 +103,8 @@ export function progressCte(hi: string, tableParam: number, versionParam: number
   return `p AS (UPDATE ${S}.versions SET backfill_progress = backfill_progress || jsonb_build_object($${tableParam}::text, (${hi})::text)
     WHERE name = $${versionParam} AND (${hi}) IS NOT NULL)`;
 }
+
+/** Record `value` as a table's backfill progress, inside the transaction that did the work it claims. */
+export function recordProgress(version: string, table: string, value: string): [string, unknown[]] {
+  return [`UPDATE ${S}.versions SET backfill_progress = backfill_progress || jsonb_build_object($2::text, $3::text) WHERE name = $1`, [version, table, value]];
+}
