@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nextBatchSize } from '../src/migrate/backfill.js';
-import { MigrationEngine, connectionOptionsFor, parseMigration, planMigration, readLayout } from '../src/migrate/index.js';
+import { MigrationEngine, connectionOptionsFor, parseMigration, planMigration, readLayout, type Migration } from '../src/migrate/index.js';
 import { startTestPostgres, type TestPostgres } from './helpers/postgres.js';
 
 let db: TestPostgres;
@@ -77,6 +77,31 @@ describe('direct backfill (one fill per table)', () => {
   });
 });
 
+/** A table's recorded backfill progress for a version, or null before there is any. */
+async function savedProgress(version: string, table: string): Promise<string | null> {
+  if ((await admin.query(`SELECT to_regclass('symphony_migrations.versions') AS t`)).rows[0].t === null) return null;
+  const r = await admin.query(`SELECT backfill_progress->>$2 AS p FROM symphony_migrations.versions WHERE name = $1`, [version, table]);
+  return (r.rows[0]?.p as string | undefined) ?? null;
+}
+
+/**
+ * Start `m` on an engine of its own and, once `far` says the backfill has got
+ * far enough, end every other session of the database (the engine's among them)
+ * as a crash or a database restart would; the start must fail.
+ */
+async function cutOff(m: Migration, batchSize: number, far: () => Promise<boolean>): Promise<void> {
+  const first = new MigrationEngine(db.url, { batchSize });
+  try {
+    const running = first.start(m);
+    running.catch(() => undefined);
+    while (!(await far())) await new Promise((r) => setTimeout(r, 20));
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+    await expect(running).rejects.toThrow();
+  } finally {
+    await first.close();
+  }
+}
+
 describe('a backfill cut off mid-way', () => {
   // 4 ms a row: 25-row batches of 100 ms, so the cut lands mid-way through the 500 rows.
   const SLOW = parseMigration(`operations:
@@ -84,22 +109,8 @@ describe('a backfill cut off mid-way', () => {
 `, '0003_slow.yaml');
 
   it('records progress with each batch, and a second start goes on after the last committed key', async () => {
-    const first = new MigrationEngine(db.url, { batchSize: 25 });
-    const progress = async (): Promise<number> => {
-      if ((await admin.query(`SELECT to_regclass('symphony_migrations.versions') AS t`)).rows[0].t === null) return 0;
-      const r = await admin.query(`SELECT backfill_progress->>'items' AS k FROM symphony_migrations.versions WHERE name = '0003_slow'`);
-      return Number(r.rows[0]?.k ?? 0);
-    };
-    try {
-      const running = first.start(SLOW);
-      running.catch(() => undefined);
-      while ((await progress()) < 150) await new Promise((r) => setTimeout(r, 20));
-      // The engine's session dies mid-batch, as on a crash or a restart of the database connection.
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'WITH b AS%' AND pid <> pg_backend_pid()`);
-      await expect(running).rejects.toThrow();
-    } finally {
-      await first.close();
-    }
+    const progress = async (): Promise<number> => Number((await savedProgress('0003_slow', 'items')) ?? 0);
+    await cutOff(SLOW, 25, async () => (await progress()) >= 150);
     const reached = await progress();
     expect(reached).toBeGreaterThanOrEqual(150);
     expect(reached).toBeLessThan(500);
@@ -126,25 +137,11 @@ describe('a backfill of a table without a one-column key cut off mid-way', () =>
     await admin.query('DROP TABLE IF EXISTS logs CASCADE');
     await admin.query(`CREATE TABLE logs (n int NOT NULL, msg text NOT NULL)`);
     await admin.query(`INSERT INTO logs SELECT g, 'message ' || g FROM generate_series(1, 3000) g`);
+    const page = async (): Promise<number> => Number(((await savedProgress('0004_logs', 'logs')) ?? 'page:0:0').split(':')[1]);
     // batchSize 50: one page per transaction.
-    const first = new MigrationEngine(db.url, { batchSize: 50 });
-    const page = async (): Promise<number> => {
-      if ((await admin.query(`SELECT to_regclass('symphony_migrations.versions') AS t`)).rows[0].t === null) return 0;
-      const r = await admin.query(`SELECT backfill_progress->>'logs' AS p FROM symphony_migrations.versions WHERE name = '0004_logs'`);
-      return Number(String(r.rows[0]?.p ?? 'page:0:0').split(':')[1]);
-    };
-    try {
-      const running = first.start(SLOW_LOG);
-      running.catch(() => undefined);
-      while ((await page()) < 3) await new Promise((r) => setTimeout(r, 20));
-      // Every other session of this database, the engine's among them.
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`);
-      await expect(running).rejects.toThrow();
-    } finally {
-      await first.close();
-    }
+    await cutOff(SLOW_LOG, 50, async () => (await page()) >= 3);
     const reached = await page();
-    const saved = String((await admin.query(`SELECT backfill_progress->>'logs' AS p FROM symphony_migrations.versions WHERE name = '0004_logs'`)).rows[0].p);
+    const saved = String(await savedProgress('0004_logs', 'logs'));
     const end = Number(saved.split(':')[2]);
     expect(saved).toBe(`page:${reached}:${end}`);
     expect(reached).toBeGreaterThanOrEqual(3);
