@@ -130,6 +130,10 @@ describe('symphony migrate against a postgres service applied by the CLI', () =>
     expect(json(r)).toMatchObject({ version: '0002_email', schema: 'public_0002_email', previousSchema: 'public_0001_users', backfilled: { users: 3 }, resumed: false });
     const rows = await query<{ name: string; email: string }>('SELECT name, email FROM users ORDER BY id', 'public_0002_email');
     expect(rows).toEqual([{ name: 'ada', email: 'ada@example.com' }, { name: 'bob', email: 'bob@example.com' }, { name: 'cy', email: 'cy@example.com' }]);
+    // How far the backfill committed, in status (what a resumed start would go on from).
+    const maxId = (await query<{ id: number }>('SELECT max(id)::int AS id FROM users', 'public_0002_email'))[0].id;
+    const s = await cli(['migrate', 'status', '-s', 'db']);
+    expect(s.stdout).toContain(`backfill of users committed up to key ${maxId}`);
     await query(`INSERT INTO users (name, email) VALUES ('dee', 'dee@new.example')`, 'public_0002_email');
   });
 
