@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { BackfillError } from './errors.js';
 import type { TableLayout } from './layout.js';
-import { progressCte, recordProgress } from './bookkeeping.js';
+import { progressCte } from './bookkeeping.js';
 import { BACKFILL_FLAG, ident, literal, qualified } from './names.js';
 import type { BackfillFill } from './plan-types.js';
 import { runTx, pgCode, withRetry, type RetryPolicy } from './session.js';
@@ -14,7 +14,7 @@ export interface BackfillOptions extends RetryPolicy {
   /** Fixed rows per batch. When unset, batch size adapts so a batch takes about `batchTargetMs`. */
   batchSize?: number;
   batchTargetMs: number;
-  /** Resume after this key (text, from the version's recorded progress); null: from the first row. */
+  /** The table's recorded progress (a key, or `page:<next>:<end>`) to resume from; null: from the first row. */
   resumeAfter: string | null;
   /** Compute this fill in the batch UPDATE itself, the trigger stepping aside; null: touch rows, the trigger fills. */
   direct: BackfillFill | null;
@@ -65,8 +65,6 @@ export async function backfillTable(client: pg.ClientBase, schema: string, table
 }
 
 /** Progress of a page-walked table: `page:<first page not yet done>:<page the walk ends at>`. */
-const PAGE_PREFIX = 'page:';
-
 function pageProgress(saved: string | null): { from: number; end: number } | null {
   const m = saved === null ? null : /^page:(\d+):(\d+)$/.exec(saved);
   return m ? { from: Number(m[1]), end: Number(m[2]) } : null;
@@ -92,8 +90,10 @@ async function backfillByPage(client: pg.ClientBase, t: string, table: TableLayo
     const range = `ctid >= '(${p},0)'::tid AND ctid < '(${p + step},0)'::tid`;
     try {
       await runTx(client, opts, `backfill of ${table.physical}`, [], async (c) => {
-        total += (await c.query(`UPDATE ${t} SET ${first} = ${first} WHERE ${range}`)).rowCount ?? 0;
-        await c.query(...recordProgress(opts.migration, table.physical, `${PAGE_PREFIX}${p + step}:${walk.end}`));
+        const statement = `WITH u AS (UPDATE ${t} SET ${first} = ${first} WHERE ${range} RETURNING 1),
+          ${progressCte('SELECT $3::text', 1, 2)}
+          SELECT count(*)::int AS n FROM u`;
+        total += (await c.query<{ n: number }>(statement, [table.physical, opts.migration, `page:${p + step}:${walk.end}`])).rows[0].n;
       });
     } catch (err) {
       const rows = await client.query<{ id: string }>(`SELECT ctid::text AS id FROM ${t} WHERE ${range}`);

@@ -19,7 +19,7 @@ export interface VersionRecord {
   layoutBefore: Layout;
   movedAside: MovedAside[];
   error: string | null;
-  /** Per table, the highest key a committed backfill batch reached (text); a resumed start goes on after it. */
+  /** Per table, how far committed backfill batches got (the highest key, or `page:<next>:<end>`); a resumed start goes on from there. */
   backfillProgress: Record<string, string>;
 }
 
@@ -94,17 +94,12 @@ export function finishVersion(name: string, status: VersionStatus, extra: { move
 }
 
 /**
- * A CTE for a backfill batch statement: records `hi` (the batch's upper key, a
- * subquery of the same statement) as the table's progress, in the batch's own
- * commit, so progress never claims a batch that did not commit. Placeholders
- * `$<table>` and `$<version>` are numbered by the caller.
+ * A CTE for a backfill batch statement: records `hi` (a subquery of the same
+ * statement: the batch's upper key, or the next page) as the table's progress,
+ * in the batch's own commit, so progress never claims a batch that did not
+ * commit. Placeholders `$<table>` and `$<version>` are numbered by the caller.
  */
 export function progressCte(hi: string, tableParam: number, versionParam: number): string {
   return `p AS (UPDATE ${S}.versions SET backfill_progress = backfill_progress || jsonb_build_object($${tableParam}::text, (${hi})::text)
     WHERE name = $${versionParam} AND (${hi}) IS NOT NULL)`;
-}
-
-/** Record `value` as a table's backfill progress, inside the transaction that did the work it claims. */
-export function recordProgress(version: string, table: string, value: string): [string, unknown[]] {
-  return [`UPDATE ${S}.versions SET backfill_progress = backfill_progress || jsonb_build_object($2::text, $3::text) WHERE name = $1`, [version, table, value]];
 }

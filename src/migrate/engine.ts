@@ -116,7 +116,9 @@ export class MigrationEngine {
       if (st.versions.some((v) => v.name === m.name && v.status === 'complete')) {
         throw new MigrationError(`migration ${m.name} is already complete on this database`, 'nothing to do; see symphony migrate status');
       }
-      const before = resumed ? (st.inFlight as VersionRecord).layoutBefore : await readLayout(client, this.base);
+      // The in-flight record of this migration when start runs again: its layout and backfill progress.
+      const resuming = resumed ? (st.inFlight as VersionRecord) : null;
+      const before = resuming ? resuming.layoutBefore : await readLayout(client, this.base);
       const plan = this.plan(before, m);
       const previous = st.current;
       if (!resumed) {
@@ -145,7 +147,7 @@ export class MigrationEngine {
           if (!layout) continue;
           backfilled[step.table] = await backfillTable(client, this.base, layout, {
             ...this.policy, migration: m.name, hash: plan.hash, batchSize: this.batchSize, batchTargetMs: this.batchTargetMs, direct: step.direct,
-            resumeAfter: resumed ? ((st.inFlight as VersionRecord).backfillProgress[step.table] ?? null) : null,
+            resumeAfter: resuming?.backfillProgress[step.table] ?? null,
           });
         }
       } catch (err) {

@@ -16,7 +16,7 @@ export interface MigrationRow {
   completedAt: string | null;
   movedAside: MovedAside[];
   error: string | null;
-  /** Per table, the highest key the backfill committed (a resumed start goes on after it). */
+  /** Per table, how far the backfill committed (see VersionRecord.backfillProgress). */
   backfillProgress: Record<string, string>;
 }
 
