@@ -63,12 +63,18 @@ export class LockHeldError extends SymphonyError {
   }
 }
 
+/** The rule a health gate judged by and how to change it (a kind's `HealthRule`). */
+export interface JudgedBy {
+  rule: string;
+  change: string;
+}
+
 export class HealthCheckTimeoutError extends SymphonyError {
   override readonly code: string = 'health_timeout';
-  constructor(readonly instance: string, readonly waitedMs: number, readonly lastDetail: string, logFile?: string) {
+  constructor(readonly instance: string, readonly waitedMs: number, readonly lastDetail: string, logFile?: string, readonly judgedBy?: JudgedBy) {
     super(
-      `instance ${instance} did not become healthy within ${waitedMs} ms (last probe: ${lastDetail})`,
-      logFile ? `look at its log: ${logFile}` : 'look at its log: symphony logs <service>',
+      `instance ${instance} did not become healthy within ${waitedMs} ms (last probe: ${lastDetail})` + (judgedBy ? `; judged by ${judgedBy.rule}` : ''),
+      (logFile ? `look at its log: ${logFile}` : 'look at its log: symphony logs <service>') + (judgedBy ? `; to judge it differently: ${judgedBy.change}` : ''),
     );
   }
 }

@@ -6,7 +6,8 @@ const tcpDefaults: HealthDefaults = { ...DEFAULT_HEALTH, probe: { tcp: true } };
 
 describe('resolveHealthCheck', () => {
   const cases: Array<[string, Health | undefined, HealthDefaults, ReturnType<typeof resolveHealthCheck>]> = [
-    ['no spec, no default probe', undefined, DEFAULT_HEALTH, { intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000 }],
+    ['no spec, no default probe: the process must stay up 1s', undefined, DEFAULT_HEALTH, { intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000, settleMs: 1000 }],
+    ['settle sets how long', { settle: '3s' }, DEFAULT_HEALTH, { intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000, settleMs: 3000 }],
     ['no spec takes the default probe', undefined, tcpDefaults, { tcp: true, intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000 }],
     [
       'http with durations and thresholds',
@@ -15,7 +16,7 @@ describe('resolveHealthCheck', () => {
       { http: '/healthz', intervalMs: 500, timeoutMs: 1500, healthyThreshold: 2, unhealthyThreshold: 5, startTimeoutMs: 120000 },
     ],
     ['a named probe replaces the default probe', { exec: 'pg_isready' }, tcpDefaults, { exec: 'pg_isready', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000 }],
-    ['tcp: false opts out of the default probe', { tcp: false, interval: 250 }, tcpDefaults, { intervalMs: 250, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000 }],
+    ['tcp: false opts out of the default probe', { tcp: false, interval: 250 }, tcpDefaults, { intervalMs: 250, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000, settleMs: 1000 }],
     ['http and exec together', { http: '/ready', exec: 'true' }, DEFAULT_HEALTH, { http: '/ready', exec: 'true', intervalMs: 1000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: 60000 }],
   ];
   it.each(cases)('%s', (_name, spec, defaults, expected) => {
@@ -24,8 +25,8 @@ describe('resolveHealthCheck', () => {
 
   it('describes a check in one line', () => {
     expect(describeHealthCheck(resolveHealthCheck({ http: '/healthz', interval: '2s' }))).toBe('http /healthz every 2000ms');
-    expect(describeHealthCheck(resolveHealthCheck({ tcp: true, exec: 'true' }))).toBe('tcp + exec "true" every 1000ms');
-    expect(describeHealthCheck(resolveHealthCheck(undefined))).toBe('running (no probe)');
+    expect(describeHealthCheck(resolveHealthCheck({ tcp: true, exec: 'true' }))).toBe('tcp on $PORT + exec "true" every 1000ms');
+    expect(describeHealthCheck(resolveHealthCheck(undefined))).toBe('process stays up 1000ms, no probe');
   });
 });
 

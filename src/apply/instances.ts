@@ -84,19 +84,20 @@ export async function waitInstanceHealthy(deps: ExecDeps, ctx: KindContext, cfg:
   const isAlive = (): boolean => (h ? deps.driver.isAlive(h) : false);
   const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
   const logFile = deps.driver.logFile(i.id);
+  const kind = getKind(cfg.kind);
+  const judgedBy = kind.healthRule(ctx, cfg.health);
   if (cfg.health) {
-    await waitHealthy(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: runDirOf(deps.stateDir, cfg, draft), env: substitute(deps, i.env, draft).env }, { instance: i.id, logFile, isAlive });
+    await waitHealthy(cfg.health, { host: '127.0.0.1', port: i.port ?? undefined, cwd: runDirOf(deps.stateDir, cfg, draft), env: substitute(deps, i.env, draft).env }, { instance: i.id, logFile, isAlive, judgedBy });
   } else {
-    const kind = getKind(cfg.kind);
     const timeoutMs = 60_000;
     const started = Date.now();
     let detail = 'no probe yet';
     for (;;) {
-      if (!isAlive()) throw new HealthCheckTimeoutError(i.id, Date.now() - started, `process exited (${detail})`, logFile);
+      if (!isAlive()) throw new HealthCheckTimeoutError(i.id, Date.now() - started, `process exited (${detail})`, logFile, judgedBy);
       const r = kind.probe ? await kind.probe(ctx, draft, substitute(deps, i.env, draft).env) : await probeOnce({ tcp: true, intervalMs: 500, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 3, startTimeoutMs: timeoutMs }, { host: '127.0.0.1', port: i.port ?? undefined });
       detail = r.detail;
       if (r.ok) break;
-      if (Date.now() - started > timeoutMs) throw new HealthCheckTimeoutError(i.id, Date.now() - started, detail, logFile);
+      if (Date.now() - started > timeoutMs) throw new HealthCheckTimeoutError(i.id, Date.now() - started, detail, logFile, judgedBy);
       await new Promise((res) => setTimeout(res, 300));
     }
   }

@@ -8,6 +8,11 @@ export interface HealthCheck {
   healthyThreshold: number;
   unhealthyThreshold: number;
   startTimeoutMs: number;
+  /**
+   * Set only on a check without a probe: the instance is healthy once its
+   * process has stayed up this long (a worker that listens on nothing).
+   */
+  settleMs?: number;
 }
 
 export interface ProbeTarget {

@@ -19,6 +19,8 @@ export interface KindContext {
   volumePath: string | null;
   /** Stable ports already allocated to this service, by name (see `stablePorts`). */
   ports: Record<string, number>;
+  /** A route of the environment sends traffic to this service (known when planning). */
+  routed?: boolean;
 }
 
 export interface InstanceDraft {
@@ -36,6 +38,14 @@ export interface InstanceDraft {
   stopSignal?: NodeJS.Signals;
 }
 
+/** What a new release's health gate checks, and how to change it. */
+export interface HealthRule {
+  /** `tcp on $PORT every 1000ms (default: a route targets web)`. */
+  rule: string;
+  /** How to judge it differently, for the message of a failed gate. */
+  change: string;
+}
+
 export type ReplaceMode = 'blue-green' | 'in-place' | 'cluster-rolling';
 
 export interface ServiceKind {
@@ -50,6 +60,11 @@ export interface ServiceKind {
   replaceMode(ctx: KindContext): ReplaceMode;
   /** Per-instance health check, or null when the kind judges health with `probe`. */
   health(ctx: KindContext): HealthCheck | null;
+  /**
+   * The rule a release is judged by, in one line for plans and failed health gates,
+   * with where it comes from (the stack file or a default). Pure.
+   */
+  healthRule(ctx: KindContext, check: HealthCheck | null): HealthRule;
   /** Secrets this kind generates on first apply (e.g. a database password), by name. */
   generatedSecrets?(ctx: Omit<KindContext, 'ports'>): string[];
   /** Side effects before instances start, e.g. initdb into an empty volume. Idempotent. */

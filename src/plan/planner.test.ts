@@ -78,6 +78,24 @@ describe('makePlan', () => {
     expect(first.routes).toEqual([{ id: 'default:8080', listen: 8080, host: undefined, path: undefined, timeoutMs: undefined, service: 'api' }]);
   });
 
+  it('judges each new release by a health rule that fits it, and says which', () => {
+    expect(first.changes.map((c) => [c.service, c.health])).toEqual([
+      ['db', 'the server accepts a login on its port and is not in recovery (postgres kind)'],
+      ['api', 'tcp on $PORT every 1000ms (default: a route targets api)'],
+      ['worker', 'process stays up 1000ms, no probe (nothing routes to it and it declares no probe)'],
+    ]);
+    const rel = (p: Plan, svc: string) => Object.values(p.releases).find((r) => r.service === svc)!;
+    expect(rel(first, 'worker').health).toMatchObject({ settleMs: 1000 });
+    expect(rel(first, 'worker').health).not.toHaveProperty('tcp');
+    const listens = makePlan(input(STACK.replace('uses: [api]', 'uses: [api]\n    listens: true'), EMPTY));
+    expect(rel(listens, 'worker').health).toMatchObject({ tcp: true });
+    expect(listens.changes[2].health).toBe('tcp on $PORT every 1000ms (default: listens: true)');
+    const probe = makePlan(input(STACK.replace('uses: [api]', 'uses: [api]\n    health: { exec: "true", settle: 5s }'), EMPTY));
+    expect(probe.changes[2].health).toBe('exec "true" every 1000ms (services.worker.health)');
+    const off = makePlan(input(STACK.replace('replicas: 2', 'replicas: 2\n    health: { tcp: false, settle: 2s }'), EMPTY));
+    expect(off.changes[1].health).toBe('process stays up 2000ms, no probe (services.api.health.tcp is false)');
+  });
+
   it('resolves references to stable ports with secrets left as placeholders', () => {
     const api = Object.values(first.releases).find((r) => r.service === 'api')!;
     expect(api.instances[0].env.DATABASE_URL).toBe('postgres://shop:${secrets.db.password}@127.0.0.1:21000/shop');

@@ -125,7 +125,7 @@ export function makePlan(input: PlanInput): Plan {
       migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
     }
 
-    const { id, config } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
+    const { id, config, health } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
     const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
     const step = (verb: PlanStep['verb'], previous: string | null = null): PlanStep => ({ name: `${node.name}:${verb}`, service: node.name, verb, release: id, previous });
@@ -133,7 +133,7 @@ export function makePlan(input: PlanInput): Plan {
 
     if (!current) {
       newReleases[id] = config;
-      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id });
+      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id, health });
       if (config.volume) steps.push(step('volume'));
       steps.push(step('release'));
       if (kind.prepare) steps.push(step('prepare'));
@@ -144,7 +144,7 @@ export function makePlan(input: PlanInput): Plan {
       newReleases[id] = config;
       const prev = releases.get(current);
       const reasons = prev ? releaseReasons(prev.config as ReleaseConfig, config) : ['recorded release is missing'];
-      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id });
+      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health });
       if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
       steps.push(step('release', current));
       if (kind.prepare) steps.push(step('prepare', current));

@@ -31,6 +31,7 @@ export function kindContext(node: ServiceNode, stack: LoadedStack, stateDir: str
     stackDir: stack.dir,
     volumePath: spec.volume ? volumePathOf(stateDir, stack.env, spec.volume) : null,
     ports,
+    routed: stack.routes.some((r) => r.to === node.name),
   };
 }
 
@@ -61,7 +62,8 @@ function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceM
 }
 
 /** The release a service would get from the stack as written: config and deterministic id. Pure. */
-export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: string; config: ReleaseConfig } {
+/** `health` is the rule the release's health gate judges it by, for the plan. */
+export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: string; config: ReleaseConfig; health: string } {
   const kind = getKind(node.kind);
   const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports);
   const drafts = kind.instances(ctx).map((d) => resolveDraft(d, inp.attrs, `services.${node.name}`));
@@ -87,7 +89,7 @@ export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: strin
     spec: stripReplicas(spec),
   };
   const id = `${node.name}-${sha256(inp.stack.env + '\n' + stableJson(config)).slice(0, 8)}`;
-  return { id, config };
+  return { id, config, health: kind.healthRule(ctx, config.health).rule };
 }
 
 function stripReplicas(spec: Record<string, unknown>): Record<string, unknown> {

@@ -51,6 +51,8 @@ export interface Change {
   reasons: string[];
   from: string | null;
   to: string | null;
+  /** Create and replace: the rule the new release's health gate judges it by. */
+  health?: string;
 }
 
 export type StepVerb =

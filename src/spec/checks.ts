@@ -47,6 +47,10 @@ export function checkPorts(
     const kind = kinds.get(route.to);
     if (!kinds.has(route.to)) out.push({ path: [...path, 'to'], message: `routes to unknown service "${route.to}"; services are: ${known}` });
     else if (kind && kind !== 'app') out.push({ path: [...path, 'to'], message: `routes to ${kind} service "${route.to}"; routes can only go to app services (with run:)` });
+    const target = services.find((s) => s.name === route.to);
+    if (target?.kind === 'app' && target.spec.listens === false) {
+      out.push({ path: ['services', target.name, 'listens'], message: `is false, but the route at ${pathText(path)} sends traffic to ${target.name}; remove listens: false or the route` });
+    }
   });
   for (let i = 0; i < routes.length; i++) {
     const a = routes[i];

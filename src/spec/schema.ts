@@ -36,8 +36,9 @@ export const HealthSpec = z
     healthy_threshold: z.number().int().min(1).max(20).optional(),
     unhealthy_threshold: z.number().int().min(1).max(20).optional(),
     start_timeout: Duration.optional().describe('how long a new instance may take to become healthy'),
+    settle: Duration.optional().describe('without a probe: how long the process must stay up to count as healthy (default 1s)'),
   })
-  .describe('Health probes of each instance, all must pass (default: tcp on the instance port)');
+  .describe('Health probes of each instance, all must pass (default: tcp on $PORT for a service a route targets or with listens: true; otherwise its process staying up 1s)');
 
 export const DeploySpec = z
   .strictObject({
@@ -77,6 +78,7 @@ export const AppService = z
     run: z.string().min(1).describe('command line started by the process runtime'),
     dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
     replicas: z.number().int().min(0).max(100).optional(),
+    listens: z.boolean().optional().describe('the app serves on $PORT, so its default health is a TCP probe even when no route targets it (default: true when a route targets it)'),
     health: HealthSpec.optional(),
     deploy: DeploySpec.optional(),
     runtime: z.string().optional().describe('runtime driver name (default: process)'),
@@ -267,8 +269,13 @@ export const DEFAULTS = {
     timeoutMs: 2_000,
     healthyThreshold: 1,
     unhealthyThreshold: 3,
-    /** An app without a probe in `health:` is healthy when its PORT accepts TCP connections. */
+    /**
+     * An app without a probe in `health:` that a route targets (or with `listens: true`) is
+     * healthy when its PORT accepts TCP connections; any other app when its process has
+     * stayed up `settleMs`.
+     */
     probe: 'tcp',
+    settleMs: 1_000,
   },
 } as const;
 

@@ -63,6 +63,13 @@ export const clusterKind: ServiceKind = {
     return null;
   },
 
+  healthRule(ctx) {
+    const h = clusterSettings(ctx).health;
+    const what = h.http !== undefined ? `http ${h.http}` : h.exec !== undefined ? `exec ${JSON.stringify(h.exec)}` : `tcp on each member's ${h.tcp} port`;
+    const where = (ctx.spec as { cluster?: { health?: unknown } }).cluster?.health === undefined ? 'default: tcp on the first port' : `services.${ctx.service}.cluster.health`;
+    return { rule: `${what} on each member (${where})`, change: `set services.${ctx.service}.cluster.health` };
+  },
+
   /** Checks that the program is on PATH and creates every member's data directory. */
   async prepare(ctx) {
     const settings = clusterSettings(ctx);

@@ -57,6 +57,11 @@ export const etcdKind: ServiceKind = {
     return null;
   },
 
+  healthRule: (ctx) => ({
+    rule: "each member's /health answers true on its client port (etcd kind)",
+    change: `look at the member's log; its flags are services.${ctx.service}.etcd.settings`,
+  }),
+
   async prepare(ctx) {
     const { version } = etcdSettings(ctx);
     const res = await run('etcd', ['--version'], { timeoutMs: 10_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));

@@ -75,6 +75,10 @@ export const postgresKind: ServiceKind = {
   },
   replaceMode: () => 'in-place',
   health: () => null,
+  healthRule: (ctx) => ({
+    rule: 'the server accepts a login on its port and is not in recovery (postgres kind)',
+    change: `look at the server log; its settings are services.${ctx.service}.postgres.settings`,
+  }),
   generatedSecrets: () => ['password'],
   async prepare(ctx, env) {
     await preparePostgres(postgresLayout(ctx), ctx.volumePath as string, env);
