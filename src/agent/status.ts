@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { ExecDeps } from '../apply/context.js';
-import { handleOf } from '../apply/instances.js';
+import { handleOf, kindCtx } from '../apply/instances.js';
+import { getKind } from '../kinds/registry.js';
+import { maskedOutputs, rawOutputs, type ServiceOutputs } from '../outputs/index.js';
 import type { ReleaseConfig } from '../plan/types.js';
+import type { StateStore } from '../state/store.js';
 import { LeaseStore } from '../state/lease.js';
 
 export interface InstanceStatus {
@@ -14,6 +17,8 @@ export interface InstanceStatus {
   health: string;
   restarts: number;
   lastExit: string | null;
+  /** Status of the instance's release: `live` takes traffic, `warm` runs without it (instant rollback), `pending` is being deployed. */
+  role: string;
 }
 
 export interface ServiceStatus {
@@ -23,6 +28,16 @@ export interface ServiceStatus {
   previous: string | null;
   ports: Record<string, number>;
   volume: string | null;
+  /** Where the volume lives (under the state dir, or a Symphony-owned root the server account can reach). */
+  volumePath: string | null;
+  /** How to reach the service, secret parts masked (`postgres://shop:****@127.0.0.1:21000/shop`). */
+  url?: string;
+  /** Client endpoints (clusters; apps with several routes). */
+  endpoints?: string[];
+  /** Every named output, secret parts masked (`symphony output <service>.<name>`). */
+  outputs: Record<string, string>;
+  /** Releases with running instances or traffic: which is live, which is warm and until when. */
+  releases: Array<{ id: string; status: string; warmUntil: string | null }>;
   instances: InstanceStatus[];
 }
 
@@ -45,20 +60,39 @@ export function envStatus(deps: ExecDeps, env: string): EnvStatus {
     operation: last ? { id: last.id, kind: last.kind, status: last.status, error: last.error, createdAt: last.createdAt } : null,
     services: store.services(env).map((s) => {
       const rel = s.currentRelease ? store.release(s.currentRelease) : null;
+      const cfg = rel?.config as ReleaseConfig | undefined;
+      const instances = store.instances(env, { service: s.name, live: true });
+      const releases = [...new Set([s.currentRelease, ...instances.map((i) => i.release)])].flatMap((id) => (id ? [store.release(id)] : [])).filter((r) => r !== null);
+      const role = new Map(releases.map((r) => [r.id, r.status as string]));
+      const out = cfg ? outputsOf(store, env, cfg) : { values: {} };
       return {
         name: s.name,
         kind: s.kind,
         release: s.currentRelease,
         previous: s.previousRelease,
         ports: s.ports,
-        volume: (rel?.config as ReleaseConfig | undefined)?.volume ?? null,
-        instances: store.instances(env, { service: s.name, live: true }).map((i) => {
+        volume: cfg?.volume ?? null,
+        volumePath: cfg?.volumePath ?? null,
+        ...(out.url !== undefined ? { url: out.url } : {}),
+        ...(out.endpoints !== undefined ? { endpoints: out.endpoints } : {}),
+        outputs: out.values,
+        releases: releases.map((r) => ({ id: r.id, status: r.status, warmUntil: r.status === 'warm' ? r.warmUntil : null })),
+        instances: instances.map((i) => {
           const h = handleOf(i);
-          return { id: i.id, release: i.release, pid: i.pid, port: i.port, status: i.status, alive: h ? driver.isAlive(h) : false, health: i.health, restarts: i.restarts, lastExit: i.lastExit };
+          return { id: i.id, release: i.release, pid: i.pid, port: i.port, status: i.status, alive: h ? driver.isAlive(h) : false, health: i.health, restarts: i.restarts, lastExit: i.lastExit, role: role.get(i.release) ?? 'unknown' };
         }),
       };
     }),
   };
+}
+
+/** A service's outputs at its current release, masked; none when its kind cannot say (never throws). */
+function outputsOf(store: StateStore, env: string, cfg: ReleaseConfig): ServiceOutputs {
+  try {
+    return maskedOutputs(rawOutputs(getKind(cfg.kind), kindCtx(env, cfg), store.routes(env)));
+  } catch {
+    return { values: {} };
+  }
 }
 
 export interface DriftItem {

@@ -51,6 +51,8 @@ export async function doStep(r: StepRun): Promise<unknown> {
       const rec = store.service(env, step.service);
       store.transaction(() => {
         store.upsertService({ env, name: step.service, kind: releaseConfig(r, release!).kind, currentRelease: release, previousRelease: step.previous ?? rec?.previousRelease ?? null, ports: releaseConfig(r, release!).ports });
+        const routes = r.plan.routes.filter((x) => x.service === step.service);
+        store.setRoutes(env, step.service, routes.map((x) => ({ id: x.id, listen: x.listen, host: x.host ?? null, path: x.path ?? null })));
         store.setReleaseStatus(release!, 'live');
         if (step.previous) store.setReleaseStatus(step.previous, 'retired');
       });

@@ -13,6 +13,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   apply: async () => (await import('./verbs/apply.js')).registerApply,
   attach: async () => (await import('./verbs/apply.js')).registerApply,
   status: async () => (await import('./verbs/status.js')).registerStatus,
+  output: async () => (await import('./verbs/output.js')).registerOutput,
   logs: async () => (await import('./verbs/logs.js')).registerLogs,
   drift: async () => (await import('./verbs/drift.js')).registerDrift,
   destroy: async () => (await import('./verbs/destroy.js')).registerDestroy,

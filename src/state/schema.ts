@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS kept_ports (
   env TEXT NOT NULL, service TEXT NOT NULL, ports TEXT NOT NULL,
   PRIMARY KEY (env, service)
 );
+-- The routes that send traffic to a service, as its last switch set them
+-- (status and outputs show them as the service's URLs).
+CREATE TABLE IF NOT EXISTS routes (
+  env TEXT NOT NULL, id TEXT NOT NULL, service TEXT NOT NULL,
+  listen INTEGER NOT NULL, host TEXT, path TEXT,
+  PRIMARY KEY (env, id)
+);
 CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY, env TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
   plan TEXT NOT NULL, holder TEXT NOT NULL, error TEXT,

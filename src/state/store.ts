@@ -5,6 +5,7 @@ import type {
   InstanceStatus,
   ReleaseRecord,
   ReleaseStatus,
+  RouteRecord,
   ServiceRecord,
   VolumeRecord,
 } from './types.js';
@@ -107,6 +108,21 @@ export class StateStore {
 
   deleteService(env: string, name: string): void {
     this.db.prepare(`DELETE FROM services WHERE env = ? AND name = ?`).run(env, name);
+    this.db.prepare(`DELETE FROM routes WHERE env = ? AND service = ?`).run(env, name);
+  }
+
+  /** Record the routes that now send traffic to a service (replacing the ones it had). */
+  setRoutes(env: string, service: string, routes: Array<Pick<RouteRecord, 'id' | 'listen' | 'host' | 'path'>>): void {
+    this.transaction(() => {
+      this.db.prepare(`DELETE FROM routes WHERE env = ? AND service = ?`).run(env, service);
+      const put = this.db.prepare(`INSERT OR REPLACE INTO routes (env, id, service, listen, host, path) VALUES (?, ?, ?, ?, ?, ?)`);
+      for (const r of routes) put.run(env, r.id, service, r.listen, r.host, r.path);
+    });
+  }
+
+  /** Routes of an environment, by listen port. */
+  routes(env: string): RouteRecord[] {
+    return this.db.prepare(`SELECT env, id, service, listen, host, path FROM routes WHERE env = ? ORDER BY listen, id`).all(env) as RouteRecord[];
   }
 
   /** Remember the stable ports of a service being forgotten while its volume stays. */

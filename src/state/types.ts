@@ -46,6 +46,16 @@ export interface InstanceRecord {
   updatedAt: string;
 }
 
+/** A route of an environment and the service it sends traffic to. */
+export interface RouteRecord {
+  env: string;
+  id: string;
+  service: string;
+  listen: number;
+  host: string | null;
+  path: string | null;
+}
+
 export interface VolumeRecord {
   env: string;
   name: string;

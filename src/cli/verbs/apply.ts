@@ -13,6 +13,8 @@ import { action, print, requireStack, stateDirOf, withCommon, type GlobalOptions
 import { computePlan, readSecrets } from '../planning.js';
 import { assertRehearsed } from '../../rehearse/record.js';
 import { follow, followToEnd, submit } from '../progress.js';
+import type { EnvStatus } from '../../agent/status.js';
+import { renderOutputs } from './status.js';
 
 interface ApplyOptions extends GlobalOptions {
   yes?: boolean;
@@ -41,6 +43,17 @@ function loadSavedPlan(path: string, stateDir: string): { plan: Plan; secrets: R
     store.close();
   }
   return { plan, secrets };
+}
+
+/** The Outputs block after a successful apply: how to reach each service, secret parts masked. */
+async function printOutputs(stateDir: string, env: string): Promise<void> {
+  const client = await ensureAgent(stateDir);
+  try {
+    const block = renderOutputs(await client.call<EnvStatus>('GET', `/v1/status?env=${encodeURIComponent(env)}`));
+    if (block) process.stdout.write(`\n${block}\n`);
+  } finally {
+    await client.close();
+  }
 }
 
 async function confirm(o: ApplyOptions): Promise<boolean> {
@@ -81,7 +94,9 @@ export function registerApply(program: Command): void {
         const opId = await submit(client, { plan, secrets, verb: 'apply' });
         if (!o.json) process.stderr.write(`operation ${opId} started (Ctrl-C detaches; it keeps running: symphony attach ${opId})\n`);
         if (o.detach) return void print(o, opId, { operation: opId });
-        return followToEnd(stateDir, client, opId, o);
+        const code = await followToEnd(stateDir, client, opId, o);
+        if (code === 0 && !o.json) await printOutputs(stateDir, plan.env);
+        return code;
       }),
     );
   withCommon(program.command('attach [operation]').description('follow a running operation (the latest one by default)')).action(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EnvStatus } from '../../agent/status.js';
+import type { EnvStatus, ServiceStatus } from '../../agent/status.js';
 import { ensureAgent } from '../agent-client.js';
 import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 
@@ -11,11 +11,33 @@ export function renderStatus(s: EnvStatus): string {
   for (const svc of s.services) {
     const ports = Object.entries(svc.ports).map(([k, v]) => `${k}=${v}`).join(' ');
     lines.push('', `${svc.name} (${svc.kind})  release ${svc.release ?? '-'}${ports ? `  ports ${ports}` : ''}${svc.volume ? `  volume ${svc.volume}` : ''}`);
+    const reach = reachOf(svc);
+    if (reach) lines.push(`  ${reach.label}: ${reach.text}`);
+    if (svc.volumePath) lines.push(`  volume at ${svc.volumePath}`);
+    const warm = new Map((svc.releases ?? []).map((r) => [r.id, r.warmUntil]));
     for (const i of svc.instances) {
-      lines.push(`  ${i.id.padEnd(28)} ${i.status.padEnd(8)} ${(i.alive ? `pid ${i.pid}` : 'not running').padEnd(12)} port ${String(i.port ?? '-').padEnd(6)} ${i.health.padEnd(9)} restarts ${i.restarts}`);
+      const role = i.role === 'warm' && warm.get(i.release) ? `warm until ${warm.get(i.release)}` : (i.role ?? '');
+      lines.push(`  ${i.id.padEnd(28)} ${i.status.padEnd(8)} ${(i.alive ? `pid ${i.pid}` : 'not running').padEnd(12)} port ${String(i.port ?? '-').padEnd(6)} ${i.health.padEnd(9)} restarts ${String(i.restarts).padEnd(3)} ${role}`.trimEnd());
     }
   }
   return lines.join('\n');
+}
+
+/** How to reach a service in one line: its url, else its endpoints (secret parts are already masked). */
+function reachOf(svc: ServiceStatus): { label: 'url' | 'endpoints'; text: string } | null {
+  if (svc.endpoints && (svc.url === undefined || svc.endpoints.length > 1)) return { label: 'endpoints', text: svc.endpoints.join(', ') };
+  return svc.url !== undefined ? { label: 'url', text: svc.url } : null;
+}
+
+/** The short block `apply` ends with: one line per service that can be reached. */
+export function renderOutputs(s: EnvStatus): string {
+  const rows = s.services.flatMap((svc) => {
+    const reach = reachOf(svc);
+    return reach ? [[svc.name, reach.text]] : [];
+  });
+  if (rows.length === 0) return '';
+  const width = Math.max(...rows.map(([n]) => n.length));
+  return ['Outputs:', ...rows.map(([n, v]) => `  ${n.padEnd(width)}  ${v}`), '(secret parts masked; one value for scripts: symphony output <service>[.<name>])'].join('\n');
 }
 
 export function registerStatus(program: Command): void {
