@@ -11,6 +11,7 @@ import { Journal } from '../state/journal.js';
 import { LeaseStore } from '../state/lease.js';
 import { StateStore } from '../state/store.js';
 import { createLogger } from '../util/log.js';
+import type { AgentGuest } from './guest.js';
 import { jsonApi } from './http.js';
 import { socketPathOf } from './paths.js';
 import { Operations, type SubmitRequest } from './operations.js';
@@ -18,6 +19,10 @@ import { recover } from './recover.js';
 import { drift, envStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
 import { routerTraffic } from './traffic.js';
+import { pipelineGuest } from '../pipeline/guest.js';
+
+/** Capabilities hosted by the agent, each in its own folder (see ./guest.ts). */
+const GUESTS: Array<() => AgentGuest> = [pipelineGuest];
 
 export { socketPathOf };
 
@@ -62,6 +67,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   };
   const ops = new Operations(deps);
   const supervisor = new Supervisor(deps);
+  const guests = GUESTS.map((make) => make());
   const api = jsonApi([
     { method: 'GET', pattern: /^\/v1\/ping$/, handler: async () => ({ pid: process.pid, stateDir }) },
     { method: 'POST', pattern: /^\/v1\/operations$/, handler: async (_m, _r, body) => ({ operation: ops.submit(body as SubmitRequest) }) },
@@ -79,6 +85,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
     { method: 'GET', pattern: /^\/v1\/drift$/, handler: async (_m, _r, _b, url) => ({ drift: await drift(deps, url.searchParams.get('env') ?? 'default') }) },
     { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: new LeaseStore(store).forceRelease((body as { id: string }).id) }) },
     { method: 'POST', pattern: /^\/v1\/shutdown$/, handler: async () => (setImmediate(() => void close().then(opts.onShutdown)), { stopping: true }) },
+    ...guests.flatMap((g) => g.routes ?? []),
   ]);
   const server: Server = createServer((req, res) => void api(req, res));
   await new Promise<void>((res, rej) => {
@@ -94,11 +101,13 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const summary = await recover(deps, ops);
   log.info(summary, 'agent started');
   supervisor.start();
+  for (const g of guests) await g.start?.({ deps, operations: ops });
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
     supervisor.stop();
+    for (const g of guests) await g.stop?.();
     await new Promise<void>((res) => {
       server.close(() => res());
       server.closeAllConnections();

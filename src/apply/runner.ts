@@ -15,7 +15,7 @@ export interface Outcome {
 }
 
 /** Exit abruptly at a named failpoint, once per state dir (so the recovering agent gets past it). */
-function failpoint(deps: ExecDeps, name: string): void {
+export function failpoint(deps: ExecDeps, name: string): void {
   if (!deps.failpoints.has(name)) return;
   const fired = join(deps.stateDir, 'failpoints.fired');
   if (existsSync(fired) && readFileSync(fired, 'utf8').split('\n').includes(name)) return;

@@ -91,7 +91,8 @@ function linkHoistedModules(from: string, to: string): void {
   }
 }
 
-function copyTree(from: string, to: string, root = from): void {
+/** Copy an app's files as a release snapshot holds them: node_modules linked, .git and state dirs left out. */
+export function copyTree(from: string, to: string, root = from): void {
   mkdirSync(to, { mode: statSync(from).mode & 0o7777 });
   for (const name of readdirSync(from)) {
     const src = join(from, name);

@@ -26,6 +26,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   router: async () => (await import('./verbs/daemons.js')).registerDaemons,
   migrate: async () => (await import('./verbs/migrate.js')).registerMigrate,
   rehearse: async () => (await import('./verbs/rehearse.js')).registerRehearse,
+  pipeline: async () => (await import('./verbs/pipeline.js')).registerPipeline,
 };
 
 /** Parse the command line and run the verb it names, loading only that verb's module. */

@@ -83,10 +83,14 @@ async function migrationVersions(stack: LoadedStack): Promise<MigrationVersions>
   return out;
 }
 
+/** An app's files already built by a pipeline run: released from `dir`, checked against `digest`. */
+export type BuiltApps = Record<string, { dir: string; digest: string }>;
+
 /** Load the stack, read secrets and state, and make the plan. */
-export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[]): Promise<Planned> {
+export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[], built?: BuiltApps): Promise<Planned> {
   registerBuiltinKinds();
   const stack = loadStack(file, { env });
+  for (const s of stack.services) if (built?.[s.name]) (s.spec as { dir?: string }).dir = built[s.name].dir;
   for (const t of target ?? []) {
     if (!stack.services.some((s) => s.name === t)) {
       throw new SpecError([{ file: stack.file, line: 1, column: 1, path: `--target ${t}`, message: `no service named ${t}; services: ${stack.services.map((s) => s.name).join(', ')}` }]);
@@ -100,7 +104,7 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     for (const [name, value] of Object.entries(secrets)) digests[name] = vault.hmac(value);
     const artifacts: Record<string, string> = {};
     for (const s of stack.services) {
-      if (s.kind === 'app') artifacts[s.name] = dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
+      if (s.kind === 'app') artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
     }
     const state = await planState(store, stack.env);
     const migrations = await migrationVersions(stack);

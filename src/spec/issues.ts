@@ -136,6 +136,7 @@ function unwrap(s: z.ZodType): z.ZodType {
   for (;;) {
     if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable || cur instanceof z.ZodDefault) cur = cur.unwrap() as z.ZodType;
     else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
+    else if (cur instanceof z.ZodLazy) cur = cur.unwrap() as z.ZodType;
     else return cur;
   }
 }

@@ -138,6 +138,7 @@ describe('parseStackText on good stacks', () => {
         { name: 'B', file: join(GOOD, 'secrets', 'stripe.key') },
       ],
       requireRehearsal: true,
+      pipeline: null,
     });
   });
 });

@@ -9,6 +9,7 @@ import { fromZod, toIssues, type Finding } from './issues.js';
 import { checkReferences, kindOf, KIND_KEYS, type ReferenceSite, type ServiceKindName } from './references.js';
 import { KIND_SCHEMAS, RouteSpec, SecretSource, StackShell, type AppServiceSpec, type ClusterServiceSpec, type EtcdServiceSpec, type PostgresServiceSpec, type Route } from './schema.js';
 import { StackSource, type PathKey } from './source.js';
+import { pipelineFindings, type PipelineConfig } from '../pipeline/spec.js';
 
 /** One service of the loaded stack, after the environment's overrides. */
 export interface ServiceNode {
@@ -40,6 +41,8 @@ export interface LoadedStack {
   routes: Route[];
   secrets: SecretRef[];
   requireRehearsal: boolean;
+  /** The `pipeline:` section, as validated (not environment-specific). */
+  pipeline: PipelineConfig | null;
 }
 
 /** Read and validate a stack file. Throws `SpecError` carrying every issue found. */
@@ -87,6 +90,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
   const routes = placeRoutes(env.routes ?? raw.routes, routesPath);
   findings.push(...checkUses(checked, names), ...checkPorts(checked, kinds, routes), ...checkVolumes(checked));
   findings.push(...checkFiles(checked, secrets, dir));
+  findings.push(...pipelineFindings(raw));
 
   const edges: Edge[] = [...refs.edges];
   for (const s of checked) (s.spec.uses ?? []).forEach((to, i) => edges.push({ from: s.name, to, path: ['services', s.name, 'uses', i] }));
@@ -104,7 +108,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
     deps: deps.get(name) ?? [],
   }));
   const name = shell.success ? shell.data.name : '';
-  return { file: abs, dir, env: env.name, name, services, routes: routes.map((r) => r.route), secrets, requireRehearsal: env.requireRehearsal };
+  return { file: abs, dir, env: env.name, name, services, routes: routes.map((r) => r.route), secrets, requireRehearsal: env.requireRehearsal, pipeline: shell.success ? (shell.data.pipeline ?? null) : null };
 }
 
 /** Merge each service with its override, pick its schema by kind key, validate; keep the valid keys of failures. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clusterTemplateProblems, PORT_NAME } from '../kinds/cluster/template.js';
+import { PipelineSpec } from '../pipeline/spec.js';
 
 /**
  * The stack file's shape, section by section. This is the one source of truth:
@@ -76,6 +77,7 @@ export const AppService = z
   .strictObject({
     ...Common,
     run: z.string().min(1).describe('command line started by the process runtime'),
+    build: z.string().min(1).optional().describe('pipeline runs: shell command run once per commit in its own copy, before any stage'),
     dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
     replicas: z.number().int().min(0).max(100).optional(),
     listens: z.boolean().optional().describe('the app serves on $PORT, so its default health is a TCP probe even when no route targets it (default: true when a route targets it)'),
@@ -220,6 +222,7 @@ function stackShape<S extends z.ZodType>(service: S) {
     secrets: z.record(SecretName, SecretSource).optional(),
     environments: z.record(Name, EnvironmentSpec).optional(),
     smoke: z.array(SmokeCheck).optional().describe('checks `symphony rehearse` runs on the copy after applying the change'),
+    pipeline: PipelineSpec.optional(),
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PipelineStore } from '../../pipeline/store.js';
 import { Journal } from '../../state/journal.js';
 import { StateStore } from '../../state/store.js';
 import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
@@ -10,12 +11,21 @@ export function registerHistory(program: Command): void {
       const store = new StateStore(stateDirOf(o));
       try {
         const services = store.services(env).filter((s) => !service || s.name === service);
+        const origins = new PipelineStore(store).releaseOrigins(env);
         const data = {
           env,
           services: services.map((s) => ({
             name: s.name,
             current: s.currentRelease,
-            releases: store.releases(env, s.name).map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, warmUntil: r.warmUntil })),
+            releases: store.releases(env, s.name).map((r) => ({
+              id: r.id,
+              status: r.status,
+              createdAt: r.createdAt,
+              warmUntil: r.warmUntil,
+              artifact: (r.config as { artifact?: string }).artifact ?? null,
+              commit: origins.get(r.id)?.commit ?? null,
+              run: origins.get(r.id)?.run ?? null,
+            })),
           })),
           operations: new Journal(store).list(env, 20).map((op) => ({ id: op.id, kind: op.kind, status: op.status, createdAt: op.createdAt, finishedAt: op.finishedAt, error: op.error })),
         };
@@ -24,7 +34,9 @@ export function registerHistory(program: Command): void {
           lines.push(`${s.name}`);
           for (const r of s.releases) {
             const mark = r.id === s.current ? '*' : ' ';
-            lines.push(`  ${mark} ${r.id.padEnd(20)} ${r.status.padEnd(8)} ${r.createdAt}${r.warmUntil ? `  warm until ${r.warmUntil}` : ''}`);
+            const origin = r.commit ? `  commit ${r.commit.slice(0, 12)} (${r.run})` : '';
+            const files = r.artifact && /^[0-9a-f]{64}$/.test(r.artifact) ? `  artifact ${r.artifact.slice(0, 12)}` : '';
+            lines.push(`  ${mark} ${r.id.padEnd(20)} ${r.status.padEnd(8)} ${r.createdAt}${files}${origin}${r.warmUntil ? `  warm until ${r.warmUntil}` : ''}`);
           }
         }
         lines.push('', 'operations:');
