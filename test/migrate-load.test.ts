@@ -29,7 +29,7 @@ describe('migration files', () => {
         { name: 'bio', type: 'text', nullable: true },
       ] },
     });
-    expect(ms[1].operations[1]).toEqual({ rename_column: { table: 'customers', column: 'name', name: 'full_name' } });
+    expect(ms[1].operations[1]).toEqual({ rename_column: { table: 'customers', from: 'name', to: 'full_name' } });
   });
 
   it('names line, column and path of a bad field', () => {

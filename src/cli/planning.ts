@@ -72,15 +72,18 @@ async function busyNewPorts(plan: Plan, state: PlanState): Promise<number[]> {
 }
 
 /** Versions in each postgres service's migrations dir (files are validated here, before anything runs). */
-async function migrationVersions(stack: LoadedStack): Promise<MigrationVersions> {
-  const out: MigrationVersions = {};
+async function migrationVersions(stack: LoadedStack): Promise<{ migrations: MigrationVersions; migrationSchemas: Record<string, Record<string, string>> }> {
+  const migrations: MigrationVersions = {};
+  const migrationSchemas: Record<string, Record<string, string>> = {};
   for (const s of stack.services) {
     const dir = (s.spec as { migrations?: string }).migrations;
     if (s.kind !== 'postgres' || !dir) continue;
     const { loadMigrations } = await import('../migrate/load.js');
-    out[s.name] = loadMigrations(resolve(stack.dir, dir)).map((m) => m.name);
+    const files = loadMigrations(resolve(stack.dir, dir));
+    migrations[s.name] = files.map((m) => m.name);
+    migrationSchemas[s.name] = Object.fromEntries(files.flatMap((m) => (m.versionSchema ? [[m.name, m.versionSchema]] : [])));
   }
-  return out;
+  return { migrations, migrationSchemas };
 }
 
 /** An app's files already built by a pipeline run: released from `dir`, checked against `digest`. */
@@ -107,11 +110,11 @@ export async function computePlan(file: string, env: string | undefined, stateDi
       if (s.kind === 'app') artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
     }
     const state = await planState(store, stack.env);
-    const migrations = await migrationVersions(stack);
+    const { migrations, migrationSchemas } = await migrationVersions(stack);
     const used = portsOfOtherEnvs(store, stack.env);
     // The planner is pure; a port it hands out for the first time must also be free on this machine.
     for (let attempt = 0; ; attempt++) {
-      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, portBase: stablePortBase(stateDir, stack.env), target, migrations });
+      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, portBase: stablePortBase(stateDir, stack.env), target, migrations, migrationSchemas });
       const busy = await busyNewPorts(plan, state);
       if (busy.length === 0 || attempt > 50) return { plan, stack, secrets };
       used.push(...busy);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Layout, TableLayout } from './layout.js';
+import type { ConstraintLayout, Layout, ReplicaIdentity, TableLayout } from './layout.js';
 import { INTERNAL_PREFIX } from './names.js';
 
 interface ColumnRow {
@@ -34,7 +34,64 @@ export async function readLayout(client: pg.ClientBase, schema: string): Promise
     t.columns.push({ name: r.column, physical: r.column, type: r.type, nullable: r.nullable, default: r.default });
     if (r.pk) t.primaryKey.push(r.column);
   }
+  await readConstraints(client, schema, tables);
   return { schema, tables: [...tables.values()] };
+}
+
+const CONSTRAINT_TYPES: Record<string, ConstraintLayout['type']> = { c: 'check', f: 'foreign_key', u: 'unique', p: 'primary_key', x: 'exclude' };
+const IDENTITIES: Record<string, ReplicaIdentity['type']> = { d: 'default', f: 'full', n: 'nothing', i: 'index' };
+
+/** Named constraints (internal `_sym_` ones left out) and the replica identity of each table. */
+async function readConstraints(client: pg.ClientBase, schema: string, tables: Map<string, TableLayout>): Promise<void> {
+  const res = await client.query<{ table: string; name: string; type: string; columns: string[] }>(
+    `SELECT c.relname AS table, k.conname AS name, k.contype AS type,
+            array_to_json(ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
+                                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o)) AS columns
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND k.contype IN ('c', 'f', 'u', 'p', 'x') AND left(k.conname, length($2)) <> $2
+      ORDER BY c.relname, k.conname`,
+    [schema, INTERNAL_PREFIX],
+  );
+  for (const t of tables.values()) t.constraints = [];
+  for (const r of res.rows) tables.get(r.table)?.constraints?.push({ name: r.name, type: CONSTRAINT_TYPES[r.type], columns: r.columns });
+  const ident = await client.query<{ table: string; identity: string; index: string | null }>(
+    `SELECT c.relname AS table, c.relreplident AS identity,
+            (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) AS index
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+    [schema],
+  );
+  for (const r of ident.rows) {
+    const t = tables.get(r.table);
+    if (t) t.replicaIdentity = r.index ? { type: 'index', index: r.index } : { type: IDENTITIES[r.identity] ?? 'default' };
+  }
+}
+
+/**
+ * Of the given `add_column` defaults, the ones Postgres would evaluate per row
+ * (volatile): adding such a column with its default rewrites the whole table.
+ * Probed on a temporary one-row table in a transaction that is rolled back:
+ * Postgres keeps a non-volatile default as the row's "missing" value instead.
+ */
+export async function volatileDefaults(client: pg.ClientBase, probes: { key: string; type: string; default: string }[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (probes.length === 0) return out;
+  await client.query('BEGIN');
+  try {
+    for (const [i, p] of probes.entries()) {
+      const table = `pg_temp._sym_default_probe_${i}`;
+      await client.query(`CREATE TEMP TABLE _sym_default_probe_${i} (x int)`);
+      await client.query(`INSERT INTO ${table} VALUES (1)`);
+      await client.query(`ALTER TABLE ${table} ADD COLUMN v ${p.type} DEFAULT ${p.default}`);
+      const r = await client.query<{ missing: boolean }>(`SELECT atthasmissing AS missing FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = 'v'`);
+      if (!r.rows[0]?.missing) out.add(p.key);
+    }
+  } finally {
+    await client.query('ROLLBACK');
+  }
+  return out;
 }
 
 /**

@@ -2,11 +2,11 @@ import pg from 'pg';
 import { MigrationError } from '../errors.js';
 import { backfillTable } from './backfill.js';
 import { BOOKKEEPING_DDL, finishVersion, insertVersion, listVersions, type VersionRecord } from './bookkeeping.js';
-import { readLayout, takenNames } from './catalog.js';
+import { readLayout, takenNames, volatileDefaults } from './catalog.js';
 import { BackfillError, MigrationInFlightError } from './errors.js';
-import type { Layout } from './layout.js';
 import { baselineSchemaName, ident, versionSchemaName } from './names.js';
-import type { Migration } from './operations.js';
+import { normalizeOperations, type Migration, type Operation } from './operations.js';
+import { defaultToProbe, withVolatileDefaultAsUp } from './ops/add-column.js';
 import { planMigration, viewStatements, type MigrationPlan, type MovedAside } from './plan.js';
 import { runEach, runTx, withEngineLock, type RetryPolicy, type Statement } from './session.js';
 
@@ -80,9 +80,9 @@ export class MigrationEngine {
     this.policy = { lockTimeoutMs: opts.lockTimeoutMs ?? 100, retries: opts.retries ?? 12, backoffMs: opts.backoffMs ?? 50 };
   }
 
-  /** Schema name of a version under this engine's prefix. */
-  schemaFor(version: string): string {
-    return versionSchemaName(this.prefix, version);
+  /** Schema name of a version under this engine's prefix (`version_schema` of its file when it has one). */
+  schemaFor(m: Pick<Migration, 'name' | 'versionSchema'>): string {
+    return versionSchemaName(this.prefix, m.versionSchema ?? m.name);
   }
 
   async status(): Promise<MigrationStatus> {
@@ -103,8 +103,24 @@ export class MigrationEngine {
     };
   }
 
-  private plan(layoutBefore: Layout, m: Migration, asideTaken?: ReadonlySet<string>): MigrationPlan {
-    return planMigration(layoutBefore, m, this.schemaFor(m.name), asideTaken);
+  /**
+   * `add_column` defaults that Postgres says are volatile become the backfill's
+   * `up` (see withVolatileDefaultAsUp); the recorded operations carry the result,
+   * so complete and rollback plan the same statements.
+   */
+  private async resolveDefaults(client: pg.ClientBase, m: Migration): Promise<Migration> {
+    const probes = m.operations.flatMap((op, i) => {
+      const d = 'add_column' in op ? defaultToProbe(op.add_column) : null;
+      return d !== null && 'add_column' in op ? [{ key: String(i), type: op.add_column.column.type, default: d }] : [];
+    });
+    let volatile: Set<string>;
+    try {
+      volatile = await volatileDefaults(client, probes);
+    } catch (err) {
+      throw new MigrationError(`migration ${m.name}: a column default cannot be evaluated: ${(err as Error).message}`, `fix the \`default\` in ${m.file}, then run symphony migrate start again`);
+    }
+    const operations = m.operations.map((op, i): Operation => ('add_column' in op ? { add_column: withVolatileDefaultAsUp(op.add_column, volatile.has(String(i))) } : op));
+    return { ...m, operations };
   }
 
   async start(m: Migration): Promise<StartResult> {
@@ -119,7 +135,8 @@ export class MigrationEngine {
       // The in-flight record of this migration when start runs again: its layout and backfill progress.
       const resuming = resumed ? (st.inFlight as VersionRecord) : null;
       const before = resuming ? resuming.layoutBefore : await readLayout(client, this.base);
-      const plan = this.plan(before, m);
+      m = resuming ? { ...m, operations: normalizeOperations(resuming.operations) } : await this.resolveDefaults(client, m);
+      const plan = planMigration(before, m, resuming ? resuming.schema : this.schemaFor(m));
       const previous = st.current;
       if (!resumed) {
         const prevExists = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [previous])).rowCount === 1;
@@ -168,7 +185,8 @@ export class MigrationEngine {
   private async inFlight(client: pg.ClientBase, verb: string, asideTaken?: ReadonlySet<string>): Promise<{ record: VersionRecord; plan: MigrationPlan }> {
     const record = this.statusOf(await listVersions(client)).inFlight;
     if (!record) throw new MigrationError(`nothing to ${verb}: no migration is in flight on this database`, 'see symphony migrate status');
-    return { record, plan: this.plan(record.layoutBefore, { name: record.name, file: record.file, operations: record.operations }, asideTaken) };
+    const m: Migration = { name: record.name, file: record.file, operations: normalizeOperations(record.operations) };
+    return { record, plan: planMigration(record.layoutBefore, m, record.schema, asideTaken) };
   }
 
   /** Contract: validate constraints, drop the previous version's schema, triggers and old columns. */

@@ -10,12 +10,28 @@ export interface ColumnLayout {
   default: string | null;
 }
 
+/** A named constraint of a table, over physical column names. */
+export interface ConstraintLayout {
+  name: string;
+  type: 'check' | 'foreign_key' | 'unique' | 'primary_key' | 'exclude';
+  columns: string[];
+}
+
+/** `ALTER TABLE … REPLICA IDENTITY`: default, full, nothing, or an index. */
+export interface ReplicaIdentity {
+  type: 'default' | 'full' | 'nothing' | 'index';
+  index?: string;
+}
+
 export interface TableLayout {
   name: string;
   physical: string;
   columns: ColumnLayout[];
   /** Physical primary key columns; empty when the table has none (backfill then walks ctid). */
   primaryKey: string[];
+  /** Named constraints (absent in layouts recorded before constraints were read). */
+  constraints?: ConstraintLayout[];
+  replicaIdentity?: ReplicaIdentity;
 }
 
 export interface Layout {
@@ -33,5 +49,13 @@ export function findColumn(table: TableLayout, name: string): ColumnLayout | und
 }
 
 export function cloneLayout(layout: Layout): Layout {
-  return { schema: layout.schema, tables: layout.tables.map((t) => ({ ...t, primaryKey: [...t.primaryKey], columns: t.columns.map((c) => ({ ...c })) })) };
+  return {
+    schema: layout.schema,
+    tables: layout.tables.map((t) => ({
+      ...t,
+      primaryKey: [...t.primaryKey],
+      columns: t.columns.map((c) => ({ ...c })),
+      constraints: (t.constraints ?? []).map((k) => ({ ...k, columns: [...k.columns] })),
+    })),
+  };
 }

@@ -41,14 +41,19 @@ export function parseMigration(text: string, file: string): Migration {
   }
   const body = root as Record<string, unknown>;
   for (const key of Object.keys(body)) {
-    if (key !== 'name' && key !== 'operations') issue([key], `unknown key '${key}'; allowed: name, operations`);
+    if (key !== 'name' && key !== 'operations' && key !== 'version_schema') issue([key], `unknown key '${key}'; allowed: name, version_schema, operations`);
   }
   if (body.name !== undefined && typeof body.name !== 'string') issue(['name'], 'expected a string');
+  const versionSchema = body.version_schema;
+  if (versionSchema !== undefined && (typeof versionSchema !== 'string' || !/^[A-Za-z0-9_]{1,50}$/.test(versionSchema))) {
+    issue(['version_schema'], 'expected a schema name suffix: 1 to 50 letters, digits or _');
+  }
   if (!Array.isArray(body.operations) || body.operations.length === 0) {
     issue(['operations'], 'expected a non-empty list of operations');
     throw new MigrationFileError(issues);
   }
   const operations: Operation[] = [];
+  const opLines: number[] = [];
   body.operations.forEach((raw: unknown, i: number) => {
     const keys = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw) : [];
     if (keys.length !== 1 || !OPERATION_KINDS.includes(keys[0] as OperationKind)) {
@@ -63,9 +68,10 @@ export function parseMigration(text: string, file: string): Migration {
       return;
     }
     operations.push({ [kind]: parsed.data } as Operation);
+    opLines.push(positionOf(doc, lines, ['operations', i]).line);
   });
   if (issues.length) throw new MigrationFileError(issues);
-  return { name, file, operations };
+  return { name, file, operations, lines: opLines, ...(typeof versionSchema === 'string' ? { versionSchema } : {}) };
 }
 
 /** Every migration file of a directory, ordered by file name. */

@@ -1,8 +1,8 @@
 import { cloneLayout, type Layout, type TableLayout } from './layout.js';
 import { BACKFILL_FLAG, BOOKKEEPING_SCHEMA, fitIdent, ident, literal, qualified, shortHash } from './names.js';
-import { kindOf, type Migration } from './operations.js';
-import { planAddColumn, planAlterColumn, planDropColumn, planRenameColumn } from './plan-columns.js';
-import { planCreateIndex, planCreateTable, planDropIndex, planDropTable, planRenameTable, planSql } from './plan-tables.js';
+import { bodyOf, kindOf, type Migration } from './operations.js';
+import type { OpContext } from './ops/common.js';
+import { OPERATIONS } from './ops/index.js';
 import { variableDecls, type BackfillStep, type MigrationPlan, type PlanBuilder } from './plan-types.js';
 
 export type { BackfillFill, BackfillStep, MigrationPlan, MovedAside } from './plan-types.js';
@@ -78,17 +78,10 @@ export function planMigration(before: Layout, m: Migration, schema: string, asid
     movedAside: [], triggers: [], completeLast: [], viewDefaults: [], touched: new Set(), seq: 0, asideTaken,
   };
   m.operations.forEach((op, i) => {
-    const where = `${m.file}: operations.${i} (${kindOf(op)})`;
-    if ('create_table' in op) planCreateTable(b, op.create_table, where);
-    else if ('drop_table' in op) planDropTable(b, op.drop_table, where);
-    else if ('rename_table' in op) planRenameTable(b, op.rename_table, where);
-    else if ('add_column' in op) planAddColumn(b, op.add_column, where);
-    else if ('drop_column' in op) planDropColumn(b, op.drop_column, where);
-    else if ('rename_column' in op) planRenameColumn(b, op.rename_column, where);
-    else if ('alter_column' in op) planAlterColumn(b, op.alter_column, where);
-    else if ('create_index' in op) planCreateIndex(b, op.create_index, where);
-    else if ('drop_index' in op) planDropIndex(b, op.drop_index);
-    else planSql(b, op.sql, where, m.operations.length === 1);
+    const kind = kindOf(op);
+    const line = m.lines?.[i];
+    const ctx: OpContext = { where: `${m.file}${line ? `:${line}` : ''}: operations.${i} (${kind})`, alone: m.operations.length === 1 };
+    (OPERATIONS[kind].plan as (b: PlanBuilder, body: unknown, ctx: OpContext) => void)(b, bodyOf(op), ctx);
   });
   triggerStatements(b);
   b.backfillSteps = backfillSteps(b);

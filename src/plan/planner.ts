@@ -25,6 +25,8 @@ export interface PlanInput {
   target?: string[];
   /** Migration versions found in each postgres service's `migrations:` dir. */
   migrations?: MigrationVersions;
+  /** `version_schema` of the migration files that set one, by service and version. */
+  migrationSchemas?: Record<string, Record<string, string>>;
 }
 
 /** Schema prefix of version schemas (the engine's default: the base schema). */
@@ -112,7 +114,7 @@ export function makePlan(input: PlanInput): Plan {
     const binding = node.kind === 'postgres' ? schemaBinding(input.migrations?.[node.name], rec?.schemaVersion) : null;
     if (binding?.bound) {
       // Dependants connect to the schema version they were built for (expand/contract).
-      const schema = versionSchemaName(SCHEMA_PREFIX, binding.bound);
+      const schema = versionSchemaName(SCHEMA_PREFIX, input.migrationSchemas?.[node.name]?.[binding.bound] ?? binding.bound);
       attrs[node.name] = { ...attrs[node.name], url: `${attrs[node.name].url}?options=-c%20search_path%3D${schema}`, schema };
     }
     if (selected && !selected.has(node.name)) continue;
