@@ -167,6 +167,7 @@ export class MigrationEngine {
             resumeAfter: resuming?.backfillProgress[step.table] ?? null,
           });
         }
+        await runEach(client, this.policy, `indexes of ${m.name}`, plan.startAfterBackfill);
       } catch (err) {
         await this.abort(client, plan, err as Error);
         if (err instanceof MigrationError) throw err;

@@ -50,6 +50,8 @@ export interface MigrationPlan {
   rereadAfterStart: boolean;
   startTx: string[];
   startConcurrent: string[];
+  /** Indexes over columns the backfill fills (unique and primary keys of copied columns): built after it. */
+  startAfterBackfill: string[];
   /** View statements of the new schema (emitted after startTx's physical changes, in the same transaction). */
   views: string[];
   /** Physical tables whose rows are touched in batches so the triggers fill new columns. */

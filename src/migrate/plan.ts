@@ -73,7 +73,7 @@ function triggerStatements(b: PlanBuilder): void {
 export function planMigration(before: Layout, m: Migration, schema: string, asideTaken: ReadonlySet<string> = new Set()): MigrationPlan {
   const b: PlanBuilder = {
     version: m.name, schema, base: before.schema, hash: shortHash(m.name), before, after: cloneLayout(before),
-    rereadAfterStart: false, startTx: [], startConcurrent: [], views: [], backfill: [], backfillSteps: [], validate: [],
+    rereadAfterStart: false, startTx: [], startConcurrent: [], startAfterBackfill: [], views: [], backfill: [], backfillSteps: [], validate: [],
     completeTx: [], completeConcurrent: [], rollbackTx: [], rollbackConcurrent: [], abortTx: [], abortConcurrent: [],
     movedAside: [], triggers: [], completeLast: [], viewDefaults: [], touched: new Set(), seq: 0, asideTaken,
   };

@@ -66,6 +66,6 @@ export async function columnsOf(admin: pg.Client, table: string): Promise<string
 
 /** Constraints of a physical table as `name:type`, sorted. */
 export async function constraintsOf(admin: pg.Client, table: string): Promise<string[]> {
-  const r = await admin.query<{ k: string }>(`SELECT conname || ':' || contype AS k FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY 1`, [table]);
+  const r = await admin.query<{ k: string }>(`SELECT conname || ':' || contype::text AS k FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY 1`, [table]);
   return r.rows.map((x) => x.k);
 }

@@ -54,7 +54,7 @@ export function planAlterColumn(b: PlanBuilder, op: AlterColumn, { where }: OpCo
     notNull: op.nullable !== undefined ? !op.nullable : undefined, check: op.check, references: op.references,
   }, where);
   if (op.unique) {
-    concurrentIndex(b, op.unique.name, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(op.unique.name)} ON ${table} (${ident(copy)})`);
+    concurrentIndex(b, op.unique.name, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(op.unique.name)} ON ${table} (${ident(copy)})`, true);
     b.completeTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${ident(op.unique.name)} UNIQUE USING INDEX ${ident(op.unique.name)}`);
     addToLayout(t, { name: op.unique.name, type: 'unique', columns: [copy] });
   }

@@ -79,9 +79,12 @@ export function moveAside(b: PlanBuilder, t: TableLayout, physical: string): voi
   b.abortTx.push(`ALTER TABLE ${table} DROP COLUMN IF EXISTS ${ident(physical)}`);
 }
 
-/** An index built concurrently at start, dropped concurrently by rollback or an undone start. */
-export function concurrentIndex(b: PlanBuilder, name: string, create: string): void {
-  b.startConcurrent.push(create);
+/**
+ * An index built concurrently at start (after the backfill when `afterBackfill`:
+ * its columns are empty until then), dropped concurrently by rollback or an undone start.
+ */
+export function concurrentIndex(b: PlanBuilder, name: string, create: string, afterBackfill = false): void {
+  (afterBackfill ? b.startAfterBackfill : b.startConcurrent).push(create);
   const drop = `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(b.base, name)}`;
   b.rollbackConcurrent.push(drop);
   b.abortConcurrent.push(drop);

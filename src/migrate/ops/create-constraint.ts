@@ -68,7 +68,7 @@ export function planCreateConstraint(b: PlanBuilder, op: CreateConstraint, { whe
     b.rollbackTx.push(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${name}`);
   } else {
     const tail = indexTail(op.index_parameters, col, op.nulls_not_distinct === true);
-    concurrentIndex(b, op.name, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table} (${list})${tail}`);
+    concurrentIndex(b, op.name, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table} (${list})${tail}`, true);
     b.completeTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${name} ${op.type === 'unique' ? 'UNIQUE' : 'PRIMARY KEY'} USING INDEX ${name}${deferrableClause(op)}`);
     if (op.type === 'primary_key') t.primaryKey = copies;
   }
