@@ -9,7 +9,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const CREATE_FIXTURE = `CREATE TABLE owners (id int PRIMARY KEY); INSERT INTO owners VALUES (1), (2);
-  CREATE TABLE accounts (id serial PRIMARY KEY, email text, balance int NOT NULL DEFAULT 0, owner int);
+  CREATE TABLE accounts (id serial PRIMARY KEY, email text CONSTRAINT email_has_at CHECK (email LIKE '%@%'), balance int NOT NULL DEFAULT 0, owner int);
+  CREATE INDEX accounts_owner_idx ON accounts (owner) WHERE owner IS NOT NULL;
   INSERT INTO accounts (email, balance, owner) SELECT 'a' || g || '@x', g - 3, 1 + g % 2 FROM generate_series(1, 11) g;
   CREATE TABLE events (code text, seq int, note text); INSERT INTO events VALUES ('a', 1, 'one'), (NULL, 2, 'two');`;
 
@@ -49,6 +50,7 @@ describe('create_constraint: unique, check, foreign key and primary key on copie
       await expect(neu.query(`INSERT INTO accounts (email, balance) VALUES ('neg@x', -1)`)).rejects.toThrow(/accounts_balance_nonneg/);
       await expect(neu.query(`INSERT INTO accounts (email, owner) VALUES ('fk@x', 999)`)).rejects.toThrow(/accounts_owner_fk/);
       await expect(neu.query(`INSERT INTO accounts (email) VALUES ('a1@x')`)).rejects.toThrow(/accounts_email_unique/);
+      await expect(neu.query(`INSERT INTO accounts (email) VALUES ('no-at')`)).rejects.toThrow(/email_has_at/);
       await neu.query(`INSERT INTO accounts (email, balance, owner) VALUES ('new@x', 7, 2)`);
       expect((await old.query(`SELECT balance, owner FROM accounts WHERE email = 'new@x'`)).rows).toEqual([{ balance: 7, owner: 2 }]);
       await old.query(`INSERT INTO events VALUES (NULL, 3, 'old-null')`);
@@ -59,7 +61,9 @@ describe('create_constraint: unique, check, foreign key and primary key on copie
     });
     await t.engine.complete();
     expect(await columnsOf(t.admin, 'accounts')).toEqual(['id', 'email', 'balance', 'owner']);
-    expect(await constraintsOf(t.admin, 'accounts')).toEqual(['accounts_balance_nonneg:c', 'accounts_email_unique:u', 'accounts_owner_fk:f', 'accounts_pkey:p']);
+    expect(await constraintsOf(t.admin, 'accounts')).toEqual(['accounts_balance_nonneg:c', 'accounts_email_unique:u', 'accounts_owner_fk:f', 'accounts_pkey:p', 'email_has_at:c']);
+    expect(await t.q(`SELECT pg_get_indexdef('accounts_owner_idx'::regclass) AS d`)).toEqual([{ d: 'CREATE INDEX accounts_owner_idx ON public.accounts USING btree (owner) WHERE (owner IS NOT NULL)' }]);
+    await expect(t.admin.query(`INSERT INTO accounts (email) VALUES ('still-no-at')`)).rejects.toThrow(/email_has_at/);
     expect(await constraintsOf(t.admin, 'events')).toEqual(['events_pkey:p']);
     expect(await t.q(`SELECT convalidated AS v FROM pg_constraint WHERE conname IN ('accounts_balance_nonneg', 'accounts_owner_fk')`)).toEqual([{ v: true }, { v: true }]);
     expect(await t.q(`SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname IN ('code', 'seq') ORDER BY attname`)).toEqual([{ attname: 'code', attnotnull: true }, { attname: 'seq', attnotnull: true }]);
@@ -73,7 +77,8 @@ describe('create_constraint: unique, check, foreign key and primary key on copie
     });
     const rb = await t.engine.rollback();
     expect(rb.movedAside.map((x) => x.from)).toEqual(['_sym_new_email', '_sym_new_balance', '_sym_new_owner', '_sym_new_code', '_sym_new_seq']);
-    expect(await constraintsOf(t.admin, 'accounts')).toEqual(['accounts_pkey:p']);
+    expect(await constraintsOf(t.admin, 'accounts')).toEqual(['accounts_pkey:p', 'email_has_at:c']);
+    expect(await t.q(`SELECT relname FROM pg_class WHERE relkind = 'i' AND relname LIKE '%accounts%' ORDER BY 1`)).toEqual([{ relname: 'accounts_owner_idx' }, { relname: 'accounts_pkey' }]);
     expect(await constraintsOf(t.admin, 'events')).toEqual([]);
     await t.admin.query(`INSERT INTO accounts (email, balance) VALUES ('a1@x', -9)`);
     expect(await t.q(`SELECT balance FROM accounts WHERE email = 'new@x'`)).toEqual([{ balance: 3 }]);

@@ -43,8 +43,8 @@ const IDENTITIES: Record<string, ReplicaIdentity['type']> = { d: 'default', f: '
 
 /** Named constraints (internal `_sym_` ones left out) and the replica identity of each table. */
 async function readConstraints(client: pg.ClientBase, schema: string, tables: Map<string, TableLayout>): Promise<void> {
-  const res = await client.query<{ table: string; name: string; type: string; columns: string[] }>(
-    `SELECT c.relname AS table, k.conname AS name, k.contype AS type,
+  const res = await client.query<{ table: string; name: string; type: string; columns: string[]; definition: string }>(
+    `SELECT c.relname AS table, k.conname AS name, k.contype AS type, pg_get_constraintdef(k.oid) AS definition,
             array_to_json(ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
                                   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o)) AS columns
        FROM pg_constraint k
@@ -54,8 +54,21 @@ async function readConstraints(client: pg.ClientBase, schema: string, tables: Ma
       ORDER BY c.relname, k.conname`,
     [schema, INTERNAL_PREFIX],
   );
-  for (const t of tables.values()) t.constraints = [];
-  for (const r of res.rows) tables.get(r.table)?.constraints?.push({ name: r.name, type: CONSTRAINT_TYPES[r.type], columns: r.columns });
+  for (const t of tables.values()) Object.assign(t, { constraints: [], indexes: [] });
+  for (const r of res.rows) tables.get(r.table)?.constraints?.push({ name: r.name, type: CONSTRAINT_TYPES[r.type], columns: r.columns, definition: r.definition });
+  const idx = await client.query<{ table: string; name: string; columns: string[]; definition: string }>(
+    `SELECT c.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+            array_to_json(ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) ORDER BY a.attnum)) AS columns
+       FROM pg_index i
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_class c ON c.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+        AND left(ic.relname, length($2)) <> $2
+      ORDER BY c.relname, ic.relname`,
+    [schema, INTERNAL_PREFIX],
+  );
+  for (const r of idx.rows) tables.get(r.table)?.indexes?.push({ name: r.name, columns: r.columns, definition: r.definition });
   const ident = await client.query<{ table: string; identity: string; index: string | null }>(
     `SELECT c.relname AS table, c.relreplident AS identity,
             (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) AS index

@@ -15,6 +15,16 @@ export interface ConstraintLayout {
   name: string;
   type: 'check' | 'foreign_key' | 'unique' | 'primary_key' | 'exclude';
   columns: string[];
+  /** `pg_get_constraintdef`, so a copy of its columns can carry it (absent for constraints made in the same migration). */
+  definition?: string;
+}
+
+/** An index that backs no constraint. */
+export interface IndexLayout {
+  name: string;
+  columns: string[];
+  /** `pg_get_indexdef`. */
+  definition: string;
 }
 
 /** `ALTER TABLE … REPLICA IDENTITY`: default, full, nothing, or an index. */
@@ -31,6 +41,7 @@ export interface TableLayout {
   primaryKey: string[];
   /** Named constraints (absent in layouts recorded before constraints were read). */
   constraints?: ConstraintLayout[];
+  indexes?: IndexLayout[];
   replicaIdentity?: ReplicaIdentity;
 }
 
@@ -56,6 +67,7 @@ export function cloneLayout(layout: Layout): Layout {
       primaryKey: [...t.primaryKey],
       columns: t.columns.map((c) => ({ ...c })),
       constraints: (t.constraints ?? []).map((k) => ({ ...k, columns: [...k.columns] })),
+      indexes: (t.indexes ?? []).map((x) => ({ ...x, columns: [...x.columns] })),
     })),
   };
 }

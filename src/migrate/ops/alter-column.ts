@@ -6,7 +6,7 @@ import type { PlanBuilder } from '../plan-types.js';
 import { CheckSpec, ReferencesSpec } from './column.js';
 import { Ident, Sql, columnOf, comment, concurrentIndex, tableOf, type OpContext } from './common.js';
 import { addToLayout } from './constraints.js';
-import { shadow } from './shadow.js';
+import { assertShadowable, shadowAll } from './shadow.js';
 
 export const AlterColumnSpec = z.strictObject({
   table: Ident,
@@ -49,10 +49,11 @@ export function planAlterColumn(b: PlanBuilder, op: AlterColumn, { where }: OpCo
     return;
   }
   if (t.primaryKey.includes(c.physical)) throw new MigrationError(`${where}: changing the type or constraints of primary key column ${op.table}.${op.column} is not supported`);
-  const copy = shadow(b, t, c, {
+  assertShadowable(t, [c], null, where);
+  const [copy] = shadowAll(b, t, [{ c, spec: {
     up: op.up, down: op.down, type: op.type, default: op.default, name: finalName,
     notNull: op.nullable !== undefined ? !op.nullable : undefined, check: op.check, references: op.references,
-  }, where);
+  } }], null, where);
   if (op.unique) {
     concurrentIndex(b, op.unique.name, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(op.unique.name)} ON ${table} (${ident(copy)})`, true);
     b.completeTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${ident(op.unique.name)} UNIQUE USING INDEX ${ident(op.unique.name)}`);

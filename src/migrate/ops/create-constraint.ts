@@ -5,7 +5,8 @@ import type { PlanBuilder } from '../plan-types.js';
 import { deferrableClause, referencesClause } from './column.js';
 import { ColumnSql, Ident, columnOf, concurrentIndex, physicalExpression, physicalOf, tableOf, type OpContext } from './common.js';
 import { IndexParametersSpec, TableReferencesSpec, addToLayout, assertFreeName, indexTail } from './constraints.js';
-import { assertShadowable, shadow } from './shadow.js';
+import { assertShadowable, shadowAll } from './shadow.js';
+import type { TableLayout } from '../layout.js';
 
 export const CreateConstraintSpec = z
   .strictObject({
@@ -38,6 +39,16 @@ export const CreateConstraintSpec = z
 
 export type CreateConstraint = z.infer<typeof CreateConstraintSpec>;
 
+function directBody(b: PlanBuilder, t: TableLayout, op: CreateConstraint, where: string): string {
+  const col = (n: string) => physicalOf(t, n, where);
+  const list = op.columns.map((c) => ident(col(c))).join(', ');
+  const tail = indexTail(op.index_parameters, col, false, true);
+  if (op.type === 'check') return `CHECK (${physicalExpression(op.check as string, t)})${op.no_inherit ? ' NO INHERIT' : ''}`;
+  if (op.type === 'foreign_key') return `FOREIGN KEY (${list}) ${referencesClause(b, op.references!, where, col)}${deferrableClause(op)}`;
+  if (op.type === 'unique') return `UNIQUE${op.nulls_not_distinct ? ' NULLS NOT DISTINCT' : ''} (${list})${tail}${deferrableClause(op)}`;
+  return `PRIMARY KEY (${list})${tail}${deferrableClause(op)}`;
+}
+
 /**
  * As pgroll does: the new version gets its own copy of each covered column with
  * the constraint on the copies, so the old version keeps writing what it wrote
@@ -53,9 +64,16 @@ export function planCreateConstraint(b: PlanBuilder, op: CreateConstraint, { whe
     throw new MigrationError(`${where}: table ${op.table} already has a primary key (${t.primaryKey.join(', ')})`, 'a table has one primary key; drop it in an earlier migration (sql) or create a new table');
   }
   const cols = op.columns.map((n) => columnOf(b, t, n, where));
-  assertShadowable(t, cols, null, where);
-  const copies = cols.map((c) => shadow(b, t, c, { up: op.up?.[c.name], down: op.down?.[c.name], notNull: op.type === 'primary_key' ? true : undefined }, where));
   const table = qualified(b.base, t.physical);
+  if (!b.before.tables.some((x) => x.physical === t.physical)) {
+    // A table created by this migration has no old version to keep working: the constraint goes on directly.
+    b.startTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${ident(op.name)} ${directBody(b, t, op, where)}`);
+    if (op.type === 'primary_key') t.primaryKey = cols.map((c) => c.physical);
+    addToLayout(t, { name: op.name, type: op.type, columns: cols.map((c) => c.physical) });
+    return;
+  }
+  assertShadowable(t, cols, null, where);
+  const copies = shadowAll(b, t, cols.map((c) => ({ c, spec: { up: op.up?.[c.name], down: op.down?.[c.name], notNull: op.type === 'primary_key' ? true : undefined } })), null, where);
   const col = (n: string) => physicalOf(t, n, where);
   const list = copies.map((c) => ident(c)).join(', ');
   const name = ident(op.name);

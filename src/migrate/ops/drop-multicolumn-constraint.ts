@@ -3,7 +3,7 @@ import { MigrationError } from '../../errors.js';
 import type { ColumnLayout } from '../layout.js';
 import type { PlanBuilder } from '../plan-types.js';
 import { ColumnSql, Ident, columnOf, constraintOf, tableOf, type OpContext } from './common.js';
-import { assertShadowable, shadow } from './shadow.js';
+import { assertShadowable, shadowAll } from './shadow.js';
 
 export const DropMultiColumnConstraintSpec = z.strictObject({ table: Ident, name: Ident, up: ColumnSql.optional(), down: ColumnSql });
 
@@ -35,5 +35,5 @@ export function planDropMultiColumnConstraint(b: PlanBuilder, op: DropMultiColum
   }
   const cols = covered.map((c) => columnOf(b, t, c.name, where));
   assertShadowable(t, cols, k.name, where);
-  for (const c of cols) shadow(b, t, c, { up: op.up?.[c.name], down: op.down[c.name] }, where);
+  shadowAll(b, t, cols.map((c) => ({ c, spec: { up: op.up?.[c.name], down: op.down[c.name] } })), k.name, where);
 }

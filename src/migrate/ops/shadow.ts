@@ -1,9 +1,9 @@
 import { MigrationError } from '../../errors.js';
 import type { ColumnLayout, TableLayout } from '../layout.js';
-import { ident, qualified, shadowColumn } from '../names.js';
+import { fitIdent, ident, qualified, shadowColumn } from '../names.js';
 import type { PlanBuilder } from '../plan-types.js';
 import type { Check, References } from './column.js';
-import { backfill, fragment, moveAside } from './common.js';
+import { backfill, concurrentIndex, fragment, moveAside, renameInExpression } from './common.js';
 import { addConstraints } from './constraints.js';
 
 /** How a column is duplicated for the new version; unset fields keep the column's own. */
@@ -21,20 +21,72 @@ export interface ShadowSpec {
 }
 
 /**
- * Refuse to duplicate columns that other constraints cover: the new column would
- * not carry them and complete would drop them with the old column.
+ * Refuse to duplicate columns whose constraints a copy cannot carry: the primary
+ * key, exclusion constraints, and constraints made earlier in the same migration.
  */
 export function assertShadowable(t: TableLayout, columns: ColumnLayout[], except: string | null, where: string): void {
   for (const c of columns) {
     if (t.primaryKey.includes(c.physical)) throw new MigrationError(`${where}: ${t.name}.${c.name} is part of the primary key, whose columns cannot be duplicated while both versions write`, 'change the key in a new table, or with a sql migration');
-    const other = (t.constraints ?? []).find((k) => k.name !== except && k.columns.includes(c.physical));
+    const other = (t.constraints ?? []).find((k) => k.name !== except && k.columns.includes(c.physical) && (k.type === 'exclude' || k.type === 'primary_key' || !k.definition));
     if (other) {
       throw new MigrationError(
-        `${where}: ${t.name}.${c.name} is also covered by constraint ${other.name}; this operation gives the new version a copy of the column, which would not carry ${other.name}`,
-        `drop ${other.name} first (drop_multicolumn_constraint in an earlier migration), then re-create it after this one`,
+        `${where}: ${t.name}.${c.name} is also covered by ${other.type.replace('_', ' ')} constraint ${other.name}, which a copy of the column cannot carry (this operation gives the new version a copy)`,
+        other.definition ? `drop ${other.name} in an earlier migration and re-create it after this one` : 'move this operation to a migration of its own',
       );
     }
   }
+}
+
+/**
+ * The constraints and indexes over copied columns, made again over the copies
+ * under temporary names (checks and foreign keys NOT VALID, indexes concurrently
+ * after the backfill) and given their own names at complete, once the old columns
+ * are dropped with the originals. `except` is the constraint being dropped.
+ */
+export function carryConstraints(b: PlanBuilder, t: TableLayout, copies: Map<string, string>, except: string | null): void {
+  const table = qualified(b.base, t.physical);
+  const rename = (text: string) => [...copies].reduce((e, [from, to]) => renameInExpression(e, from, ident(to)), text);
+  const covers = (cols: string[]) => cols.some((c) => copies.has(c));
+  const moved = (cols: string[]) => cols.map((c) => copies.get(c) ?? c);
+  for (const k of (t.constraints ?? []).filter((x) => covers(x.columns) && x.name !== except && x.definition)) {
+    const tmp = fitIdent(`_sym_${b.hash}_${k.name}`);
+    const def = (k.definition as string).replace(/\s+NOT VALID$/, '');
+    if (k.type === 'check' || k.type === 'foreign_key') {
+      const [head, ...rest] = def.split(' REFERENCES ');
+      const body = k.type === 'check' ? rename(def) : [rename(head), ...rest].join(' REFERENCES ');
+      b.startTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${ident(tmp)} ${body} NOT VALID`);
+      b.validate.push(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(tmp)}`);
+      b.rollbackTx.push(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${ident(tmp)}`);
+      b.completeTx.push(`ALTER TABLE ${table} RENAME CONSTRAINT ${ident(tmp)} TO ${ident(k.name)}`);
+    } else if (k.type === 'unique') {
+      const nnd = /NULLS NOT DISTINCT/.test(def) ? ' NULLS NOT DISTINCT' : '';
+      concurrentIndex(b, tmp, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(tmp)} ON ${table} (${moved(k.columns).map(ident).join(', ')})${nnd}`, true);
+      const deferrable = / DEFERRABLE/.test(def) ? ` DEFERRABLE${/INITIALLY DEFERRED/.test(def) ? ' INITIALLY DEFERRED' : ''}` : '';
+      b.completeTx.push(`ALTER TABLE ${table} ADD CONSTRAINT ${ident(k.name)} UNIQUE USING INDEX ${ident(tmp)}${deferrable}`);
+    }
+  }
+  for (const x of (t.indexes ?? []).filter((i) => covers(i.columns))) {
+    const m = /^CREATE (UNIQUE )?INDEX \S+ ON \S+ (.*)$/s.exec(x.definition);
+    if (!m) continue;
+    const tmp = fitIdent(`_sym_${b.hash}_${x.name}`);
+    concurrentIndex(b, tmp, `CREATE ${m[1] ?? ''}INDEX CONCURRENTLY IF NOT EXISTS ${ident(tmp)} ON ${table} ${rename(m[2])}`, true);
+    b.completeTx.push(`ALTER INDEX ${qualified(b.base, tmp)} RENAME TO ${ident(x.name)}`);
+  }
+  t.constraints = (t.constraints ?? []).filter((k) => k.name !== except).map((k) => ({ ...k, columns: moved(k.columns) }));
+  t.indexes = (t.indexes ?? []).map((x) => ({ ...x, columns: moved(x.columns) }));
+}
+
+/** Copies of several columns of one table (see shadow), then their constraints and indexes carried over. */
+export function shadowAll(b: PlanBuilder, t: TableLayout, cols: { c: ColumnLayout; spec: ShadowSpec }[], except: string | null, where: string): string[] {
+  const copies = new Map<string, string>();
+  const out = cols.map(({ c, spec }) => {
+    const from = c.physical;
+    const copy = shadow(b, t, c, spec, where);
+    copies.set(from, copy);
+    return copy;
+  });
+  carryConstraints(b, t, copies, except);
+  return out;
 }
 
 /**
@@ -43,7 +95,7 @@ export function assertShadowable(t: TableLayout, columns: ColumnLayout[], except
  * `down` from new writes), backfilled; complete drops the old column and renames
  * the copy into place; rollback renames the copy aside. Returns the copy's name.
  */
-export function shadow(b: PlanBuilder, t: TableLayout, c: ColumnLayout, spec: ShadowSpec, where: string): string {
+function shadow(b: PlanBuilder, t: TableLayout, c: ColumnLayout, spec: ShadowSpec, where: string): string {
   const table = qualified(b.base, t.physical);
   const copy = shadowColumn(c.physical);
   const finalName = spec.name ?? c.name;
@@ -61,7 +113,6 @@ export function shadow(b: PlanBuilder, t: TableLayout, c: ColumnLayout, spec: Sh
   backfill(b, t);
   b.completeTx.unshift(`ALTER TABLE ${table} DROP COLUMN ${ident(c.physical)}`, `ALTER TABLE ${table} RENAME COLUMN ${ident(copy)} TO ${ident(finalName)}`);
   moveAside(b, t, copy);
-  t.constraints = (t.constraints ?? []).filter((k) => !k.columns.includes(c.physical));
   Object.assign(c, { name: finalName, physical: copy, type, nullable: !notNull, default: dflt });
   return copy;
 }
