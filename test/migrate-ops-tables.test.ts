@@ -80,5 +80,8 @@ describe('create_table with a composite key, generated columns and every kind of
     });
     await t.engine.complete();
     expect(await t.q(`SELECT count(*)::int AS n FROM bookings`)).toEqual([{ n: 1 }]);
+    expect(await constraintsOf(t.admin, 'bookings')).toEqual([
+      'bookings_no_overlap:x', 'bookings_pkey:p', 'bookings_price_check:c', 'bookings_room_code_fk:f', 'bookings_room_fk:f', 'bookings_seq_unique:u', 'nights_positive:c',
+    ]);
   });
 });

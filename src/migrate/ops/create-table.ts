@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MigrationError } from '../../errors.js';
 import { findTable, type ConstraintLayout, type TableLayout } from '../layout.js';
-import { asideName, fitIdent, ident, qualified } from '../names.js';
+import { asideName, fitIdent, ident, literal, qualified } from '../names.js';
 import type { PlanBuilder } from '../plan-types.js';
 import { ColumnSpec, columnDefinition, deferrableClause, referencesClause } from './column.js';
 import { Ident, Sql, comment, physicalOf, type OpContext } from './common.js';
@@ -113,11 +113,14 @@ export function planCreateTable(b: PlanBuilder, op: CreateTable, { where }: OpCo
   }
   const to = asideName(b.version, op.name, (n) => b.asideTaken.has(`t:${n}`));
   b.rollbackTx.push(`ALTER TABLE ${table} RENAME TO ${ident(to)}`);
-  // Unique, primary key and exclude constraints are indexes, whose names are the schema's: free them for a next start.
-  for (const k of (op.constraints ?? []).filter((x) => x.type === 'unique' || x.type === 'primary_key' || x.type === 'exclude')) {
-    const aside = asideName(b.version, k.name, (n) => b.asideTaken.has(`t:${n}`));
-    b.rollbackTx.push(`ALTER TABLE ${qualified(b.base, to)} RENAME CONSTRAINT ${ident(k.name)} TO ${ident(aside)}`);
-  }
+  // Index names belong to the schema: the table kept aside gives its indexes (and so its key,
+  // unique and exclude constraints) other names, so a next start can use the file's names again.
+  b.rollbackTx.push(`DO $sym$ DECLARE r record; n text; i int; BEGIN
+  FOR r IN SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = ${literal(`${ident(b.base)}.${ident(to)}`)}::regclass LOOP
+    n := left(${literal(`_sym_rb_${b.hash}_`)} || r.relname, 63); i := 1;
+    WHILE to_regclass(format('%I.%I', ${literal(b.base)}, n)) IS NOT NULL LOOP i := i + 1; n := left(${literal(`_sym_rb_${b.hash}_`)} || r.relname, 58) || '_' || i; END LOOP;
+    EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', ${literal(b.base)}, r.relname, n);
+  END LOOP; END $sym$`);
   b.movedAside.push({ kind: 'table', table: op.name, from: op.name, to });
   b.abortTx.push(`DROP TABLE IF EXISTS ${table}`);
 }
