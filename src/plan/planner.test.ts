@@ -185,3 +185,13 @@ describe('makePlan', () => {
     expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: base + 1 });
   });
 });
+
+describe('makePlan with migrations', () => {
+  it("binds dependants to a migration's version_schema when its file sets one", () => {
+    const plain = JSON.stringify(makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] } })).releases);
+    expect(plain).toContain('search_path%3Dpublic_001_a');
+    const named = JSON.stringify(makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] }, migrationSchemas: { db: { '001_a': 'v_one' } } })).releases);
+    expect(named).toContain('search_path%3Dpublic_v_one');
+    expect(named).not.toContain('public_001_a');
+  });
+});
