@@ -30,7 +30,7 @@ const CREATE = `operations:
       type: foreign_key
       columns: [owner]
       references: { table: owners, columns: [id], on_delete: SET NULL }
-      up: { owner: "CASE WHEN EXISTS (SELECT 1 FROM owners o WHERE o.id = owner) THEN owner END" }
+      up: { owner: "SELECT CASE WHEN EXISTS (SELECT 1 FROM owners o WHERE o.id = owner) THEN owner END" }
   - create_constraint:
       table: events
       name: events_pkey
@@ -95,7 +95,7 @@ const DROP = `operations:
       table: tickets
       name: ab_check
       down: { a: "CASE WHEN a < b THEN a ELSE b - 1 END", b: b }
-  - drop_constraint: { table: tickets, name: price_pos, up: price, down: "greatest(price, 1)" }
+  - drop_constraint: { table: tickets, name: price_pos, up: price, down: "SELECT greatest(price, 1)" }
   - drop_multicolumn_constraint: { table: tickets, name: ref_fk, down: { ref: "CASE WHEN EXISTS (SELECT 1 FROM owners o WHERE o.id = ref) THEN ref END" } }
   - rename_constraint: { table: tickets, from: code_key, to: tickets_code_unique }
 `;
