@@ -200,9 +200,11 @@ export class PipelineEngine {
         resumed: c.resumed,
         save: (data) => this.store.setStage(run.id, stage.seq, { data }),
         markWaiting: (detail) => {
+          const already = this.get(run.id).stages[stage.seq].status === 'waiting';
           this.store.setStage(run.id, stage.seq, { status: 'waiting', detail });
           this.store.setRun(run.id, { status: 'waiting' });
-          void notify(c.stack.pipeline?.notify, this.get(run.id), 'waiting', detail, deps.log);
+          // A resumed wait is the same wait: told once.
+          if (!already) void notify(c.stack.pipeline?.notify, this.get(run.id), 'waiting', detail, deps.log);
         },
         waitDecision: (deadline) => this.waitDecision(run.id, deadline, c.signal),
       };

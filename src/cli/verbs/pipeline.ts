@@ -31,14 +31,17 @@ async function latestRun(c: AgentClient): Promise<RunRecord> {
 export async function waitRun(stateDir: string, client: AgentClient, id: string, quiet = false): Promise<RunRecord> {
   const seen = new Map<string, string>();
   let c = client;
+  let restarts = 0;
   for (;;) {
     let run: RunRecord;
     try {
       run = await getRun(c, id);
+      restarts = 0;
     } catch (err) {
-      if ((err as { code?: string }).code === 'not_found') throw err;
+      if ((err as { code?: string }).code === 'not_found' || restarts++ > 5) throw err;
       if (!quiet) process.stderr.write(`agent unreachable; restarting it to resume ${id}\n`);
-      c = await ensureAgent(stateDir);
+      // The new agent may stop again before it answers (it resumes the run at once): try again.
+      c = await ensureAgent(stateDir).catch(() => c);
       continue;
     }
     for (const s of run.stages) {
