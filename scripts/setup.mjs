@@ -2,7 +2,7 @@
 // Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
 // Debian packages (etcd, haproxy, PostgreSQL binaries) when missing, then npm packages.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,23 +29,4 @@ if (missing.length > 0) {
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   console.log('setup: installing npm packages');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-}
-
-// `npm run up` (--example): the example's Postgres runs as the postgres account, which must
-// traverse every directory above its volume (examples/shop/.symphony/volumes/...). A checkout
-// in a 0700 directory (mktemp -d) blocks it: add search permission for others (o+x, not read)
-// to exactly the directories that block it, and say so.
-if (process.argv.includes('--example') && process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres'], { stdio: 'ignore' }).status === 0) {
-  const canTraverse = (dir) => spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dir], { stdio: 'ignore' }).status === 0;
-  const target = join(root, 'examples', 'shop');
-  const chain = [];
-  for (let dir = target; ; dir = dirname(dir)) {
-    chain.unshift(dir);
-    if (dirname(dir) === dir) break;
-  }
-  for (const dir of chain) {
-    if (canTraverse(dir)) continue;
-    console.log(`setup: letting the postgres account traverse ${dir} (chmod o+x) so the example's database can reach its volume`);
-    chmodSync(dir, statSync(dir).mode | 0o001);
-  }
 }

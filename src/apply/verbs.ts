@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { makeVolumeParents, removeVolume } from '../volumes/reach.js';
 import { getKind } from '../kinds/registry.js';
 import type { Plan, PlanStep, ReleaseConfig } from '../plan/types.js';
 import type { InstanceRecord } from '../state/types.js';
@@ -21,7 +21,7 @@ export async function doStep(r: StepRun): Promise<unknown> {
   switch (step.verb) {
     case 'volume': {
       const cfg = releaseConfig(r, release!);
-      mkdirSync(dirname(cfg.volumePath!), { recursive: true, mode: 0o711 });
+      makeVolumeParents(r.deps.stateDir, cfg.volumePath!);
       mkdirSync(cfg.volumePath!, { recursive: true, mode: 0o700 });
       store.putVolume(env, cfg.volume!, cfg.volumePath!);
       return { path: cfg.volumePath };
@@ -136,7 +136,7 @@ export async function doStep(r: StepRun): Promise<unknown> {
     case 'delete-volumes': {
       store.dropKeptPorts(env);
       for (const v of store.volumes(env)) {
-        rmSync(v.path, { recursive: true, force: true });
+        removeVolume(r.deps.stateDir, v.path);
         store.deleteVolume(env, v.name);
       }
       return null;

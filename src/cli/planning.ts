@@ -11,6 +11,9 @@ import { loadStack, type LoadedStack } from '../spec/index.js';
 import { StateStore } from '../state/store.js';
 import { stablePortBase } from '../plan/ports.js';
 import { isPortFree } from '../util/ports.js';
+import { getKind } from '../kinds/registry.js';
+import { sharedRootOf, type VolumePlacement } from '../volumes/placement.js';
+import { blockingDir } from '../volumes/reach.js';
 
 export interface Planned {
   plan: Plan;
@@ -89,6 +92,23 @@ async function migrationVersions(stack: LoadedStack): Promise<{ migrations: Migr
 /** An app's files already built by a pipeline run: released from `dir`, checked against `digest`. */
 export type BuiltApps = Record<string, { dir: string; digest: string }>;
 
+/**
+ * Services whose server runs as an account that cannot traverse the state
+ * dir (postgres as root, in a 0700 directory): their new volumes go under the
+ * state dir's Symphony-owned root instead. One stat per parent directory.
+ */
+export function volumePlacements(stack: LoadedStack, stateDir: string): Record<string, VolumePlacement> {
+  const out: Record<string, VolumePlacement> = {};
+  for (const s of stack.services) {
+    const kind = getKind(s.kind);
+    if (!(s.spec as { volume?: string }).volume || !kind.volumeAccount) continue;
+    const account = kind.volumeAccount();
+    const blocked = account ? blockingDir(account, stateDir) : null;
+    if (account && blocked) out[s.name] = { root: sharedRootOf(stateDir), reason: `the ${account.name} account cannot traverse ${blocked}` };
+  }
+  return out;
+}
+
 /** Load the stack, read secrets and state, and make the plan. */
 export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[], built?: BuiltApps): Promise<Planned> {
   registerBuiltinKinds();
@@ -112,9 +132,10 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     const state = await planState(store, stack.env);
     const { migrations, migrationSchemas } = await migrationVersions(stack);
     const used = portsOfOtherEnvs(store, stack.env);
+    const placements = volumePlacements(stack, stateDir);
     // The planner is pure; a port it hands out for the first time must also be free on this machine.
     for (let attempt = 0; ; attempt++) {
-      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, portBase: stablePortBase(stateDir, stack.env), target, migrations, migrationSchemas });
+      const plan = makePlan({ stack, state, stateDir, artifacts, secretDigests: digests, usedPorts: used, portBase: stablePortBase(stateDir, stack.env), target, migrations, migrationSchemas, volumePlacements: placements });
       const busy = await busyNewPorts(plan, state);
       if (busy.length === 0 || attempt > 50) return { plan, stack, secrets };
       used.push(...busy);

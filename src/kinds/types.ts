@@ -1,6 +1,7 @@
 import type { HealthCheck, ProbeResult } from '../health/types.js';
 import type { RuntimeDriver } from '../runtime/types.js';
 import type { ClusterProbe } from '../strategies/cluster-rolling/types.js';
+import type { Account } from '../volumes/reach.js';
 
 /**
  * What a service kind means: which instances a release has, which ports stay
@@ -65,6 +66,12 @@ export interface ServiceKind {
    * with where it comes from (the stack file or a default). Pure.
    */
   healthRule(ctx: KindContext, check: HealthCheck | null): HealthRule;
+  /**
+   * The OS account the kind's server runs as when it is not Symphony's own
+   * (postgres as root), which must reach the volume; null when none. Does I/O
+   * (an account lookup): called by the CLI when it gathers the planner's inputs.
+   */
+  volumeAccount?(): Account | null;
   /** Secrets this kind generates on first apply (e.g. a database password), by name. */
   generatedSecrets?(ctx: Omit<KindContext, 'ports'>): string[];
   /** Side effects before instances start, e.g. initdb into an empty volume. Idempotent. */

@@ -96,6 +96,17 @@ describe('makePlan', () => {
     expect(off.changes[1].health).toBe('process stays up 2000ms, no probe (services.api.health.tcp is false)');
   });
 
+  it('places a volume under its placement root and says why; a recorded volume stays where it is', () => {
+    const placed = makePlan(input(STACK, EMPTY, { volumePlacements: { db: { root: '/var/lib/symphony/abc', reason: 'the postgres account cannot traverse /root' } } }));
+    const db = Object.values(placed.releases).find((r) => r.service === 'db')!;
+    expect(db.volumePath).toBe('/var/lib/symphony/abc/volumes/default/db-data');
+    expect(db.instances[0].env.PGDATA).toBe('/var/lib/symphony/abc/volumes/default/db-data/data');
+    expect(placed.changes[0].volume).toBe('db-data at /var/lib/symphony/abc/volumes/default/db-data (outside the state dir: the postgres account cannot traverse /root)');
+    expect(first.changes[0].volume).toBeUndefined();
+    const recorded = makePlan(input(STACK, { ...EMPTY, volumes: [{ env: 'default', name: 'db-data', path: '/state/volumes/default/db-data', createdAt: '' }] }, { volumePlacements: { db: { root: '/var/lib/symphony/abc', reason: 'x' } } }));
+    expect(Object.values(recorded.releases).find((r) => r.service === 'db')!.volumePath).toBe('/state/volumes/default/db-data');
+  });
+
   it('resolves references to stable ports with secrets left as placeholders', () => {
     const api = Object.values(first.releases).find((r) => r.service === 'api')!;
     expect(api.instances[0].env.DATABASE_URL).toBe('postgres://shop:${secrets.db.password}@127.0.0.1:21000/shop');

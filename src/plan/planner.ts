@@ -8,6 +8,7 @@ import type { Attributes } from './resolve.js';
 import type { Change, MigrationVersions, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
 import { versionSchemaName } from '../migrate/names.js';
 import { checkVersionChange } from '../kinds/postgres/settings.js';
+import { isOutside, type VolumePlacement } from '../volumes/placement.js';
 
 export interface PlanInput {
   stack: LoadedStack;
@@ -27,6 +28,8 @@ export interface PlanInput {
   migrations?: MigrationVersions;
   /** `version_schema` of the migration files that set one, by service and version. */
   migrationSchemas?: Record<string, Record<string, string>>;
+  /** Services whose new volumes go under a Symphony-owned root (their server account cannot reach the state dir). */
+  volumePlacements?: Record<string, VolumePlacement>;
 }
 
 /** Schema prefix of version schemas (the engine's default: the base schema). */
@@ -84,6 +87,7 @@ export function makePlan(input: PlanInput): Plan {
   for (const ports of Object.values(state.keptPorts ?? {})) Object.values(ports).forEach((p) => used.add(p));
 
   const routes = routesOf(stack);
+  const where = { recorded: Object.fromEntries(state.volumes.map((v) => [v.name, v.path])), placements: input.volumePlacements ?? {} };
   const attrs: Attributes = {};
   const changes: Change[] = [];
   const steps: PlanStep[] = [];
@@ -105,7 +109,7 @@ export function makePlan(input: PlanInput): Plan {
       if (before && after) checkVersionChange(before, after);
     }
     const kind = getKind(node.kind);
-    const base = kindContext(node, stack, input.stateDir, {});
+    const base = kindContext(node, stack, input.stateDir, {}, where);
     const explicit = (node.spec as { postgres?: { port?: number } }).postgres?.port;
     const ports = allocatePorts(kind.stablePorts(base), rec?.ports ?? state.keptPorts?.[node.name] ?? {}, explicit ? { port: explicit } : {}, used, input.portBase);
     attrs[node.name] = route
@@ -127,7 +131,10 @@ export function makePlan(input: PlanInput): Plan {
       migrationNotes[node.name] = `migration ${binding.next} (expand now, contract after the old release is gone)${binding.pending > 1 ? `; ${binding.pending - 1} more pending: apply again` : ''}`;
     }
 
-    const { id, config, health } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests });
+    const { id, config, health } = buildRelease(node, { stack, stateDir: input.stateDir, ports, attrs, artifact: input.artifacts[node.name] ?? kind.name, secretDigests: input.secretDigests, volumes: where });
+    const volume = config.volumePath && isOutside(input.stateDir, config.volumePath)
+      ? `${config.volume} at ${config.volumePath} (outside the state dir: ${where.placements[node.name]?.reason ?? 'recorded there'})`
+      : undefined;
     const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
     const step = (verb: PlanStep['verb'], previous: string | null = null): PlanStep => ({ name: `${node.name}:${verb}`, service: node.name, verb, release: id, previous });
@@ -135,7 +142,7 @@ export function makePlan(input: PlanInput): Plan {
 
     if (!current) {
       newReleases[id] = config;
-      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id, health });
+      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id, health, ...(volume ? { volume } : {}) });
       if (config.volume) steps.push(step('volume'));
       steps.push(step('release'));
       if (kind.prepare) steps.push(step('prepare'));
@@ -146,7 +153,7 @@ export function makePlan(input: PlanInput): Plan {
       newReleases[id] = config;
       const prev = releases.get(current);
       const reasons = prev ? releaseReasons(prev.config as ReleaseConfig, config) : ['recorded release is missing'];
-      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health });
+      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health, ...(volume ? { volume } : {}) });
       if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
       steps.push(step('release', current));
       if (kind.prepare) steps.push(step('prepare', current));

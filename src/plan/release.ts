@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { volumePathUnder, type VolumePlacement } from '../volumes/placement.js';
 import { getKind } from '../kinds/registry.js';
 import type { KindContext } from '../kinds/types.js';
 import type { LoadedStack, ServiceNode } from '../spec/index.js';
@@ -15,21 +15,34 @@ export interface ReleaseInputs {
   attrs: Attributes;
   artifact: string;
   secretDigests: Record<string, string>;
+  volumes?: VolumeWhere;
 }
 
 export function volumePathOf(stateDir: string, env: string, volume: string): string {
-  return join(stateDir, 'volumes', env, volume);
+  return volumePathUnder(stateDir, env, volume);
 }
 
-export function kindContext(node: ServiceNode, stack: LoadedStack, stateDir: string, ports: Record<string, number>): KindContext {
+/**
+ * Where each planned volume lives: a recorded volume stays where it is (its
+ * data is there); a new one goes under the service's placement root when it
+ * has one (a Symphony-owned root its server account can reach), else under
+ * the state dir.
+ */
+export interface VolumeWhere {
+  recorded: Record<string, string>;
+  placements: Record<string, VolumePlacement>;
+}
+
+export function kindContext(node: ServiceNode, stack: LoadedStack, stateDir: string, ports: Record<string, number>, where?: VolumeWhere): KindContext {
   const spec = node.spec as Record<string, unknown> & { volume?: string };
+  const root = where?.placements[node.name]?.root ?? stateDir;
   return {
     stack: stack.name,
     env: stack.env,
     service: node.name,
     spec,
     stackDir: stack.dir,
-    volumePath: spec.volume ? volumePathOf(stateDir, stack.env, spec.volume) : null,
+    volumePath: spec.volume ? (where?.recorded[spec.volume] ?? volumePathUnder(root, stack.env, spec.volume)) : null,
     ports,
     routed: stack.routes.some((r) => r.to === node.name),
   };
@@ -65,7 +78,7 @@ function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceM
 /** `health` is the rule the release's health gate judges it by, for the plan. */
 export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: string; config: ReleaseConfig; health: string } {
   const kind = getKind(node.kind);
-  const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports);
+  const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports, inp.volumes);
   const drafts = kind.instances(ctx).map((d) => resolveDraft(d, inp.attrs, `services.${node.name}`));
   const generated = (kind.generatedSecrets?.(ctx) ?? []).map((s) => `${node.name}.${s}`);
   // Generated secrets (a database password) never change once made, so they do not count toward the release.

@@ -22,6 +22,7 @@ export function renderPlan(plan: Plan): string {
     lines.push(`  ${SIGN[c.action]} ${c.service.padEnd(width)}  ${c.kind.padEnd(8)} ${what}`);
     for (const r of c.reasons) if (c.action !== 'create') lines.push(`  ${' '.repeat(width + 14)}- ${r}`);
     if (c.health) lines.push(`  ${' '.repeat(width + 14)}health: ${c.health}`);
+    if (c.volume) lines.push(`  ${' '.repeat(width + 14)}volume: ${c.volume}`);
   }
   const changed = plan.changes.filter((c) => c.action !== 'none').length;
   if (changed === 0) {

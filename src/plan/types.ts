@@ -53,6 +53,8 @@ export interface Change {
   to: string | null;
   /** Create and replace: the rule the new release's health gate judges it by. */
   health?: string;
+  /** Create and replace: where a volume outside the state dir lives, and why. */
+  volume?: string;
 }
 
 export type StepVerb =

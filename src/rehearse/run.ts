@@ -19,6 +19,7 @@ import { readSmoke, runSmoke, smokeProblems, type SmokeResult } from './smoke.js
 import { copyProcesses, tearDown, type Leftovers } from './teardown.js';
 import { restorePlan, translatePlan, type CopyMap } from './translate.js';
 import { copyVolume, type VolumeCopy } from './volumes.js';
+import { sharedRootOf } from '../volumes/placement.js';
 
 export interface RehearseOptions {
   /** State dir of the target environment. */
@@ -104,7 +105,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearsalReport> {
 
   const id = randomBytes(4).toString('hex');
   const copyDir = join(stateDir, 'rehearsals', id);
-  const map: CopyMap = { fromStateDir: stateDir, toStateDir: copyDir, ports: await allocateCopyPorts(target.ports) };
+  const map: CopyMap = { fromStateDir: stateDir, toStateDir: copyDir, ports: await allocateCopyPorts(target.ports), sharedRoots: { from: sharedRootOf(stateDir), to: sharedRootOf(copyDir) } };
   const report: RehearsalReport = {
     id, env: plan.env, digest: planDigest(plan), passed: false, copyDir, ports: map.ports, stages: [], volumes: [],
     operations: { restore: null, change: null }, smoke: [], error: null, kept: false, processes: [], leftovers: null,
@@ -179,7 +180,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearsalReport> {
       say(`rehearsal ${id}: kept at ${copyDir}`);
     } else {
       say(`rehearsal ${id}: tear down`);
-      report.leftovers = await tearDown(copyDir, Object.values(map.ports));
+      report.leftovers = await tearDown(copyDir, Object.values(map.ports), [map.sharedRoots!.to]);
     }
     recordRehearsal(stateDir, {
       id, env: plan.env, digest: report.digest, passed: report.passed, at: new Date().toISOString(),

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routerDirOf, socketPathOf } from '../agent/paths.js';
@@ -63,10 +63,11 @@ export async function copyProcesses(copyDir: string): Promise<Array<{ pid: numbe
 /**
  * Remove a rehearsal copy completely: its agent first (so nothing restarts
  * instances), then every instance stamped with its scope, its router, any
- * process still naming its directory, then the directory. Returns what is
+ * process still naming its directory, then the directory and the copy's
+ * directories `outside` it (its Symphony-owned root). Returns what is
  * left, which is nothing unless something refused to die.
  */
-export async function tearDown(copyDir: string, ports: number[]): Promise<Leftovers> {
+export async function tearDown(copyDir: string, ports: number[], outside: string[] = []): Promise<Leftovers> {
   const agent = new AgentClient(socketPathOf(copyDir));
   const agentPid = await agent.call<{ pid: number }>('GET', '/v1/ping').then((p) => p.pid, () => null);
   if (agentPid !== null) {
@@ -82,9 +83,10 @@ export async function tearDown(copyDir: string, ports: number[]): Promise<Leftov
   const routerPid = await Promise.race([router.ping().then((p) => p.pid, () => null), sleep(3000).then(() => null)]);
   await stopPid(routerPid, 5000);
 
-  for (const p of processesUnder(copyDir)) await stopPid(p.pid, 3000);
+  for (const dir of [copyDir, ...outside]) for (const p of processesUnder(dir)) await stopPid(p.pid, 3000);
   for (const o of await driver.list()) await driver.stop(o, { graceMs: 1000 });
 
+  for (const dir of outside) rmSync(dir, { recursive: true, force: true });
   rmSync(copyDir, { recursive: true, force: true });
   try {
     rmdirSync(dirname(copyDir));
@@ -93,13 +95,7 @@ export async function tearDown(copyDir: string, ports: number[]): Promise<Leftov
   }
   const busy: number[] = [];
   for (const p of ports) if (!(await isPortFree(p))) busy.push(p);
-  const left = [...processesUnder(copyDir), ...(await driver.list()).map((o) => ({ pid: o.pid, command: o.id }))];
-  let dirLeft: string | null = null;
-  try {
-    readdirSync(copyDir);
-    dirLeft = copyDir;
-  } catch {
-    dirLeft = null;
-  }
+  const left = [...[copyDir, ...outside].flatMap(processesUnder), ...(await driver.list()).map((o) => ({ pid: o.pid, command: o.id }))];
+  const dirLeft = [copyDir, ...outside].find((d) => existsSync(d)) ?? null;
   return { processes: left, ports: busy, dir: dirLeft };
 }

@@ -11,6 +11,8 @@ export interface CopyMap {
   toStateDir: string;
   /** Target port -> copy port. */
   ports: Record<number, number>;
+  /** The target's and the copy's Symphony-owned roots (volumes its server account could not reach under the state dir). */
+  sharedRoots?: { from: string; to: string };
 }
 
 /** A service of the target at its current release. */
@@ -31,10 +33,11 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Rewrite one string: the state dir as a path prefix, then every mapped port standing alone (`:5432/`, `-p 5432`). */
+/** Rewrite one string: the state dir (and shared root) as a path prefix, then every mapped port standing alone (`:5432/`, `-p 5432`). */
 export function translateString(text: string, map: CopyMap): string {
   const dir = new RegExp(`${escape(map.fromStateDir)}(?=$|/|[^\\w.-])`, 'g');
   let out = text.replace(dir, map.toStateDir);
+  if (map.sharedRoots) out = out.replace(new RegExp(`${escape(map.sharedRoots.from)}(?=$|/|[^\\w.-])`, 'g'), map.sharedRoots.to);
   const ports = Object.keys(map.ports);
   if (ports.length === 0) return out;
   const re = new RegExp(`(?<![\\w.])(${ports.map(escape).join('|')})(?![\\w.])`, 'g');

@@ -1,7 +1,7 @@
 import type { ProbeResult } from '../../health/types.js';
 import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
 import { PASSWORD_ENV, preparePostgres } from './initdb.js';
-import { asServerUser } from './server-user.js';
+import { asServerUser, serverUser } from './server-user.js';
 import { postgresLayout, shellQuote } from './settings.js';
 
 export { checkVersionChange, postgresLayout, binDirFor, defaultRoleName, type PostgresLayout, type VersionChange } from './settings.js';
@@ -79,6 +79,7 @@ export const postgresKind: ServiceKind = {
     rule: 'the server accepts a login on its port and is not in recovery (postgres kind)',
     change: `look at the server log; its settings are services.${ctx.service}.postgres.settings`,
   }),
+  volumeAccount: () => serverUser(),
   generatedSecrets: () => ['password'],
   async prepare(ctx, env) {
     await preparePostgres(postgresLayout(ctx), ctx.volumePath as string, env);

@@ -93,7 +93,7 @@ export async function preparePostgres(layout: PostgresLayout, volumePath: string
   if (probe.code !== 0) {
     throw new PostgresKindError(
       `the postgres server account cannot write ${volumePath}`,
-      `let it traverse every parent directory (chmod o+x on them) or move the volumes root`,
+      `a new volume goes under /var/lib/symphony when the account cannot reach the state dir; this one is recorded here: let the account traverse its parents, or destroy --volumes to start over`,
     );
   }
   if (!existsSync(join(layout.dataDir, 'PG_VERSION'))) await initdb(layout, password);
