@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
-// Debian packages (etcd, haproxy, PostgreSQL binaries) when missing, then npm packages.
+// Debian packages (etcd, haproxy, pgbackrest, PostgreSQL binaries) when missing, then npm packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,7 @@ const wanted = [
   ['etcd', 'etcd-server'],
   ['etcdctl', 'etcd-client'],
   ['haproxy', 'haproxy'],
+  ['pgbackrest', 'pgbackrest'],
 ];
 const missing = wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (!pgBin()) missing.push('postgresql-15');

@@ -11,7 +11,7 @@ import { Journal } from '../state/journal.js';
 import { LeaseStore } from '../state/lease.js';
 import { StateStore } from '../state/store.js';
 import { createLogger } from '../util/log.js';
-import type { AgentGuest } from './guest.js';
+import { guestContext, type AgentGuest } from './guest.js';
 import { jsonApi } from './http.js';
 import { socketPathOf } from './paths.js';
 import { Operations, type SubmitRequest } from './operations.js';
@@ -20,9 +20,10 @@ import { drift, envStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
 import { routerTraffic } from './traffic.js';
 import { pipelineGuest } from '../pipeline/guest.js';
+import { backupGuest } from '../backup/guest.js';
 
 /** Capabilities hosted by the agent, each in its own folder (see ./guest.ts). */
-const GUESTS: Array<() => AgentGuest> = [pipelineGuest];
+const GUESTS: Array<() => AgentGuest> = [pipelineGuest, backupGuest];
 
 export { socketPathOf };
 
@@ -68,6 +69,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const ops = new Operations(deps);
   const supervisor = new Supervisor(deps);
   const guests = GUESTS.map((make) => make());
+  const guestCtx = guestContext(deps, ops);
   const api = jsonApi([
     { method: 'GET', pattern: /^\/v1\/ping$/, handler: async () => ({ pid: process.pid, stateDir }) },
     { method: 'POST', pattern: /^\/v1\/operations$/, handler: async (_m, _r, body) => ({ operation: ops.submit(body as SubmitRequest) }) },
@@ -101,12 +103,13 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const summary = await recover(deps, ops);
   log.info(summary, 'agent started');
   supervisor.start();
-  for (const g of guests) await g.start?.({ deps, operations: ops });
+  for (const g of guests) await g.start?.(guestCtx.ctx);
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
     supervisor.stop();
+    guestCtx.stopJobs();
     for (const g of guests) await g.stop?.();
     await new Promise<void>((res) => {
       server.close(() => res());

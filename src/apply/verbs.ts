@@ -8,6 +8,7 @@ import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, 
 import { rollMembers } from './roll.js';
 import { canaryShift, rollingReplace } from './shift.js';
 import { migrateComplete, migrateRollback, migrateStart } from './migrate.js';
+import { doRestoreStep, undoRestoreStep } from '../backup/restore-steps.js';
 import { IRREVERSIBLE, healthAll, live, ordinals, releaseConfig, route, startAll, stopAll, type StepRun } from './step-run.js';
 
 export { IRREVERSIBLE, releaseConfig, type StepRun };
@@ -58,6 +59,10 @@ export async function doStep(r: StepRun): Promise<unknown> {
       });
       return { live: release };
     }
+    case 'restore-stop':
+    case 'restore-aside':
+    case 'restore-fetch':
+      return doRestoreStep(r);
     case 'migrate-start':
       return migrateStart(r);
     case 'migrate-complete':
@@ -164,6 +169,11 @@ export async function undoStep(r: StepRun): Promise<void> {
       return;
     case 'migrate-start':
       await migrateRollback(r);
+      return;
+    case 'restore-stop':
+    case 'restore-aside':
+    case 'restore-fetch':
+      await undoRestoreStep(r);
       return;
     case 'release':
       store.setReleaseStatus(step.release!, 'failed');

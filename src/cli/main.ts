@@ -27,6 +27,8 @@ const VERBS: Record<string, () => Promise<Register>> = {
   migrate: async () => (await import('./verbs/migrate.js')).registerMigrate,
   rehearse: async () => (await import('./verbs/rehearse.js')).registerRehearse,
   pipeline: async () => (await import('./verbs/pipeline.js')).registerPipeline,
+  backup: async () => (await import('./verbs/backup.js')).registerBackup,
+  restore: async () => (await import('./verbs/restore.js')).registerRestore,
 };
 
 /** Parse the command line and run the verb it names, loading only that verb's module. */

@@ -75,7 +75,10 @@ export type StepVerb =
   | 'scale' // start missing / stop extra instances of the current release
   | 'stop' // stop every instance of a removed service
   | 'forget' // drop a removed service from the recorded state (volumes kept)
-  | 'delete-volumes'; // only for destroy --volumes
+  | 'delete-volumes' // only for destroy --volumes
+  | 'restore-stop' // restore: make recent WAL restorable, stop the server (src/backup/restore-steps.ts)
+  | 'restore-aside' // restore: move the volume aside under a new name (kept, never deleted) and start a fresh one
+  | 'restore-fetch'; // restore: fill the fresh volume from the backup repository
 
 export interface PlanStep {
   /** Unique in the plan: `<service>:<verb>`; used by failpoints and progress. */
@@ -91,6 +94,16 @@ export interface PlanStep {
   version?: string;
   /** Cluster roll: pause after this many members (`apply --pause-after N`, then `symphony resume`). */
   pauseAfter?: number;
+  /** Restore steps: what to restore to and where the replaced volume is kept. */
+  restore?: RestoreStep;
+}
+
+/** A restore's target and the name the replaced volume is kept under. */
+export interface RestoreStep {
+  target: { time: string } | { backup: string };
+  /** Volume name and path the current volume is moved to (recorded as a volume, never deleted by a deploy). */
+  aside: string;
+  asidePath: string;
 }
 
 export interface PlanRoute {
@@ -104,7 +117,7 @@ export interface PlanRoute {
 
 export interface Plan {
   format: 1;
-  kind: 'apply' | 'destroy' | 'rollback';
+  kind: 'apply' | 'destroy' | 'rollback' | 'restore';
   stack: string;
   env: string;
   stackFile: string;

@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { clusterTemplateProblems, PORT_NAME } from '../kinds/cluster/template.js';
 import { PipelineSpec } from '../pipeline/spec.js';
@@ -87,6 +88,41 @@ export const AppService = z
   })
   .describe('A stateless app run as processes');
 
+/** A cron pattern (5 or 6 fields) that croner accepts. */
+const CronPattern = z.string().refine(
+  (p) => {
+    try {
+      new Cron(p, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a cron pattern such as "0 3 * * *" (minute hour day month weekday)' },
+);
+
+export const BackupSection = z
+  .strictObject({
+    schedule: z
+      .strictObject({ full: CronPattern.optional(), diff: CronPattern.optional(), incr: CronPattern.optional() })
+      .optional()
+      .describe('cron patterns per backup type, run by the agent; without it backups are taken by hand (symphony backup now)'),
+    retention: z
+      .union([z.strictObject({ full: z.number().int().min(1).max(1000) }), z.strictObject({ days: z.number().int().min(1).max(3650) })], {
+        error: 'must be { full: <count> } or { days: <count> }',
+      })
+      .optional()
+      .describe('which backups are kept (default { full: 4 }); older ones and the WAL only they need are expired'),
+    verify: z
+      .strictObject({
+        schedule: CronPattern.optional().describe('when the newest backup is restored into a throwaway server and checked'),
+        check: z.string().min(1).describe('SQL query whose first column must be true on the restored copy'),
+      })
+      .optional(),
+    repository: z.string().min(1).optional().describe('directory of the backup repository, relative to the stack file (default: under the state dir)'),
+  })
+  .describe('Continuous WAL archiving and scheduled backups with pgBackRest');
+
 export const PostgresService = z
   .strictObject({
     ...Common,
@@ -102,6 +138,7 @@ export const PostgresService = z
         .describe('postgresql.conf settings'),
     }),
     migrations: z.string().min(1).optional().describe('directory of migration files, one a version'),
+    backup: BackupSection.optional(),
   })
   .describe('A PostgreSQL server with a persistent volume');
 
@@ -293,3 +330,4 @@ export type Health = z.infer<typeof HealthSpec>;
 export type Deploy = z.infer<typeof DeploySpec>;
 export type Environment = z.infer<typeof EnvironmentSpec>;
 export type Smoke = z.infer<typeof SmokeCheck>;
+export type BackupSpec = z.infer<typeof BackupSection>;

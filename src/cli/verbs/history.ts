@@ -1,8 +1,17 @@
 import type { Command } from 'commander';
 import { PipelineStore } from '../../pipeline/store.js';
+import type { Plan } from '../../plan/types.js';
 import { Journal } from '../../state/journal.js';
 import { StateStore } from '../../state/store.js';
 import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
+
+/** What a restore did, from its plan: the target and where the replaced volume is kept. */
+function noteOf(plan: unknown): string | null {
+  const step = (plan as Plan | null)?.steps?.find((s) => s.restore);
+  if (!step?.restore) return null;
+  const t = step.restore.target;
+  return `${step.service} ${'time' in t ? `to ${t.time}` : `from ${t.backup}`}, volume kept aside as ${step.restore.aside}`;
+}
 
 export function registerHistory(program: Command): void {
   withCommon(program.command('history [service]').description('releases per service (live, warm, retired, failed) and recent operations')).action(
@@ -27,7 +36,7 @@ export function registerHistory(program: Command): void {
               run: origins.get(r.id)?.run ?? null,
             })),
           })),
-          operations: new Journal(store).list(env, 20).map((op) => ({ id: op.id, kind: op.kind, status: op.status, createdAt: op.createdAt, finishedAt: op.finishedAt, error: op.error })),
+          operations: new Journal(store).list(env, 20).map((op) => ({ id: op.id, kind: op.kind, status: op.status, createdAt: op.createdAt, finishedAt: op.finishedAt, error: op.error, note: noteOf(op.plan) })),
         };
         const lines: string[] = [];
         for (const s of data.services) {
@@ -40,7 +49,7 @@ export function registerHistory(program: Command): void {
           }
         }
         lines.push('', 'operations:');
-        for (const op of data.operations) lines.push(`  ${op.id}  ${op.kind.padEnd(8)} ${op.status.padEnd(9)} ${op.createdAt}${op.error ? `  ${op.error}` : ''}`);
+        for (const op of data.operations) lines.push(`  ${op.id}  ${op.kind.padEnd(8)} ${op.status.padEnd(9)} ${op.createdAt}${op.note ? `  ${op.note}` : ''}${op.error ? `  ${op.error}` : ''}`);
         print(o, lines.join('\n'), data);
       } finally {
         store.close();

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import type { EnvStatus, ServiceStatus } from '../../agent/status.js';
+import type { BackupSummary } from '../../backup/actions.js';
+import { renderSummaries } from './backup.js';
 import { ensureAgent } from '../agent-client.js';
 import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 
-export function renderStatus(s: EnvStatus): string {
+export function renderStatus(s: EnvStatus, backups: BackupSummary[] = []): string {
   const lines = [`environment ${s.env} (state serial ${s.serial})`];
   if (s.lock) lines.push(`lock: held by ${s.lock.holder} (id ${s.lock.id}, expires ${s.lock.expiresAt})`);
   if (s.operation) lines.push(`last operation: ${s.operation.id} ${s.operation.kind} ${s.operation.status}${s.operation.error ? ` — ${s.operation.error}` : ''}`);
@@ -19,6 +21,7 @@ export function renderStatus(s: EnvStatus): string {
       const role = i.role === 'warm' && warm.get(i.release) ? `warm until ${warm.get(i.release)}` : (i.role ?? '');
       lines.push(`  ${i.id.padEnd(28)} ${i.status.padEnd(8)} ${(i.alive ? `pid ${i.pid}` : 'not running').padEnd(12)} port ${String(i.port ?? '-').padEnd(6)} ${i.health.padEnd(9)} restarts ${String(i.restarts).padEnd(3)} ${role}`.trimEnd());
     }
+    lines.push(...renderSummaries(backups.filter((b) => b.service === svc.name)));
   }
   return lines.join('\n');
 }
@@ -45,8 +48,9 @@ export function registerStatus(program: Command): void {
     action(async (o: GlobalOptions) => {
       const client = await ensureAgent(stateDirOf(o));
       const s = await client.call<EnvStatus>('GET', `/v1/status?env=${encodeURIComponent(envOf(o))}`);
+      const { services: backups } = await client.call<{ services: BackupSummary[] }>('GET', `/v1/backups?env=${encodeURIComponent(envOf(o))}`);
       await client.close();
-      print(o, renderStatus(s), s);
+      print(o, renderStatus(s, backups), { ...s, backups });
     }),
   );
 }

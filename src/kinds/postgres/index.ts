@@ -1,5 +1,6 @@
 import type { ProbeResult } from '../../health/types.js';
 import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
+import { writeArchiveConfig } from './archive.js';
 import { PASSWORD_ENV, preparePostgres } from './initdb.js';
 import { asServerUser, serverUser } from './server-user.js';
 import { postgresLayout, shellQuote } from './settings.js';
@@ -82,7 +83,9 @@ export const postgresKind: ServiceKind = {
   volumeAccount: () => serverUser(),
   generatedSecrets: () => ['password'],
   async prepare(ctx, env) {
-    await preparePostgres(postgresLayout(ctx), ctx.volumePath as string, env);
+    const layout = postgresLayout(ctx);
+    await preparePostgres(layout, ctx.volumePath as string, env);
+    writeArchiveConfig(ctx, layout);
   },
   probe,
 };

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostgresServiceSpec } from '../../spec/schema.js';
 import type { KindContext } from '../types.js';
+import { archiveSettingsOf } from './archive.js';
 import { PostgresKindError } from './errors.js';
 
 /** Root of the Debian/Ubuntu layout: one `bin/` per major version. */
@@ -72,7 +73,7 @@ export function postgresLayout(ctx: KindContext): PostgresLayout {
   const dataDir = join(ctx.volumePath, 'data');
   const socketDir = join(ctx.volumePath, 'run');
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir];
-  const settings = { ...SERVER_DEFAULTS, ...pg.settings };
+  const settings = { ...SERVER_DEFAULTS, ...archiveSettingsOf(ctx), ...pg.settings };
   for (const [key, value] of Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))) {
     if (!/^[a-z_][a-z0-9_.]*$/.test(key)) {
       throw new PostgresKindError(`service ${ctx.service}: '${key}' is not a postgres setting name`, `fix services.${ctx.service}.postgres.settings`);
