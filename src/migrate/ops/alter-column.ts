@@ -49,7 +49,7 @@ export function planAlterColumn(b: PlanBuilder, op: AlterColumn, { where }: OpCo
     return;
   }
   if (t.primaryKey.includes(c.physical)) throw new MigrationError(`${where}: changing the type or constraints of primary key column ${op.table}.${op.column} is not supported`);
-  assertShadowable(t, [c], null, where);
+  assertShadowable(b, t, [c], null, where);
   const [copy] = shadowAll(b, t, [{ c, spec: {
     up: op.up, down: op.down, type: op.type, default: op.default, name: finalName,
     notNull: op.nullable !== undefined ? !op.nullable : undefined, check: op.check, references: op.references,

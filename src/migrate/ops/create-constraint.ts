@@ -72,7 +72,7 @@ export function planCreateConstraint(b: PlanBuilder, op: CreateConstraint, { whe
     addToLayout(t, { name: op.name, type: op.type, columns: cols.map((c) => c.physical) });
     return;
   }
-  assertShadowable(t, cols, null, where);
+  assertShadowable(b, t, cols, null, where);
   const copies = shadowAll(b, t, cols.map((c) => ({ c, spec: { up: op.up?.[c.name], down: op.down?.[c.name], notNull: op.type === 'primary_key' ? true : undefined } })), null, where);
   const col = (n: string) => physicalOf(t, n, where);
   const list = copies.map((c) => ident(c)).join(', ');

@@ -34,6 +34,6 @@ export function planDropMultiColumnConstraint(b: PlanBuilder, op: DropMultiColum
     }
   }
   const cols = covered.map((c) => columnOf(b, t, c.name, where));
-  assertShadowable(t, cols, k.name, where);
+  assertShadowable(b, t, cols, k.name, where);
   shadowAll(b, t, cols.map((c) => ({ c, spec: { up: op.up?.[c.name], down: op.down[c.name] } })), k.name, where);
 }

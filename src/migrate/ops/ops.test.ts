@@ -16,6 +16,11 @@ const layout: Layout = {
       ],
       constraints: [{ name: 'users_pkey', type: 'primary_key', columns: ['id'] }, { name: 'age_check', type: 'check', columns: ['age'] }],
     },
+    {
+      name: 'orders', physical: 'orders', primaryKey: [],
+      columns: [{ name: 'user_email', physical: 'user_email', type: 'text', nullable: true, default: null }],
+      constraints: [{ name: 'orders_email_fk', type: 'foreign_key', columns: ['user_email'], definition: 'FOREIGN KEY (user_email) REFERENCES users(email)' }],
+    },
   ],
 };
 
@@ -81,7 +86,8 @@ describe('pgroll operations: refusals name the file, line and a reason', () => {
     expect(() => plan(`operations:\n  - drop_index: { name: i }\n  - drop_multicolumn_constraint: { table: users, name: users_pkey, down: { id: id } }\n`)).toThrow(/^0009_x\.yaml:3: operations\.1 \(drop_multicolumn_constraint\): users_pkey is a primary key constraint; only check, foreign key and unique/);
     expect(() => plan(`operations:\n  - create_constraint: { table: users, name: age_u, type: unique, columns: [age] }\n`)).toThrow(/users\.age is also covered by check constraint age_check, which a copy of the column cannot carry/);
     expect(() => plan(`operations:\n  - create_constraint: { table: users, name: pk2, type: primary_key, columns: [email] }\n`)).toThrow(/already has a primary key \(id\)/);
-    expect(() => plan(`operations:\n  - create_constraint: { table: users, name: fk, type: foreign_key, columns: [email], references: { table: users, columns: [id], match_type: PARTIAL } }\n`)).toThrow(/MATCH PARTIAL is not implemented by Postgres/);
+    expect(() => plan(`operations:\n  - create_constraint: { table: orders, name: fk, type: foreign_key, columns: [user_email], references: { table: users, columns: [id], match_type: PARTIAL } }\n`)).toThrow(/MATCH PARTIAL is not implemented by Postgres/);
+    expect(() => plan(`operations:\n  - alter_column: { table: users, column: email, type: varchar(100), up: email, down: email }\n`)).toThrow(/users\.email is referenced by foreign key orders_email_fk of table orders; .* complete could not drop the old one/);
     expect(() => plan(`operations:\n  - rename_constraint: { table: users, from: nope, to: x }\n`)).toThrow(/table users has no constraint nope/);
     expect(() => plan(`operations:\n  - drop_constraint: { table: users, name: age_check, column: email, down: age }\n`)).toThrow(/is on column age, not email/);
   });

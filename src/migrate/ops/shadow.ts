@@ -24,8 +24,15 @@ export interface ShadowSpec {
  * Refuse to duplicate columns whose constraints a copy cannot carry: the primary
  * key, exclusion constraints, and constraints made earlier in the same migration.
  */
-export function assertShadowable(t: TableLayout, columns: ColumnLayout[], except: string | null, where: string): void {
+export function assertShadowable(b: PlanBuilder, t: TableLayout, columns: ColumnLayout[], except: string | null, where: string): void {
   for (const c of columns) {
+    const incoming = referencing(b, t, c.physical);
+    if (incoming) {
+      throw new MigrationError(
+        `${where}: ${t.name}.${c.name} is referenced by foreign key ${incoming.name} of table ${incoming.table}; this operation gives the new version a copy of the column, and complete could not drop the old one`,
+        `drop ${incoming.name} in an earlier migration and re-create it after this one`,
+      );
+    }
     if (t.primaryKey.includes(c.physical)) throw new MigrationError(`${where}: ${t.name}.${c.name} is part of the primary key, whose columns cannot be duplicated while both versions write`, 'change the key in a new table, or with a sql migration');
     const other = (t.constraints ?? []).find((k) => k.name !== except && k.columns.includes(c.physical) && (k.type === 'exclude' || k.type === 'primary_key' || !k.definition));
     if (other) {
@@ -35,6 +42,18 @@ export function assertShadowable(t: TableLayout, columns: ColumnLayout[], except
       );
     }
   }
+}
+
+/** A foreign key of any table whose definition references `column` of `t`. */
+function referencing(b: PlanBuilder, t: TableLayout, column: string): { table: string; name: string } | null {
+  const target = new RegExp(`REFERENCES (?:[^ (]+\\.)?"?${t.physical.replace(/[$]/g, '\\$')}"?\\(([^)]*)\\)`);
+  for (const other of b.after.tables) {
+    for (const k of other.constraints ?? []) {
+      const m = k.type === 'foreign_key' && k.definition ? target.exec(k.definition) : null;
+      if (m && m[1].split(',').map((x) => x.trim().replace(/^"|"$/g, '')).includes(column)) return { table: other.name, name: k.name };
+    }
+  }
+  return null;
 }
 
 /**
