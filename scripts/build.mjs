@@ -6,8 +6,8 @@
 //                         `plan` of a small stack at the end of the build
 //   dist/cli/main.js      src/cli/entry.ts, which bin/symphony.js imports: compiles cli.cjs with
 //                         that cache and runs it
-//   dist/agent/main.js    the agent daemon; dist/router/main.js the router; dist/router/worker.js
-//                         its cluster worker: each one self-contained ES module (no chunks to
+//   dist/agent/main.js    the agent daemon; dist/router/main.js the router; dist/router/follower.js
+//                         its follower process: each one self-contained ES module (no chunks to
 //                         load later, so a daemon that outlives a rebuild keeps working)
 //   dist/cli/planning.js  the planner alone, for bench/apply's in-process measure
 // Native or file-loading packages stay in node_modules (better-sqlite3, libpg-query, pg), and
@@ -35,7 +35,7 @@ if (!args.has('--no-typecheck')) {
  * Every output file lies one folder below dist/ (dist/cli, dist/agent, dist/router), so
  * `import.meta.url` in a source file is rewritten to the URL that file would have
  * unbundled (dist/<its folder>/<its name>.js): the spawn paths written relative to it
- * (agent, router, router worker) keep pointing at the entry files. CommonJS has no
+ * (agent, router, router follower) keep pointing at the entry files. CommonJS has no
  * import.meta; there the URL is made from the bundle's own folder.
  */
 const unbundledMetaUrl = (format) => ({
@@ -123,7 +123,7 @@ try {
       supported: { 'dynamic-import': false },
       plugins: [unbundledMetaUrl('cjs'), slimDependencies],
     }),
-    build({ ...esm, entryPoints: ['src/agent/main.ts', 'src/router/main.ts', 'src/router/worker.ts', 'src/cli/planning.ts', 'src/pipeline/load-main.ts'] }),
+    build({ ...esm, entryPoints: ['src/agent/main.ts', 'src/router/main.ts', 'src/router/follower.ts', 'src/cli/planning.ts', 'src/pipeline/load-main.ts'] }),
   ]);
   const hash = createHash('sha256').update(readFileSync(join(out, 'cli/cli.cjs'))).digest('hex').slice(0, 16);
   await build({ ...esm, entryPoints: { 'cli/main': 'src/cli/entry.ts' }, define: { CLI_BUNDLE_HASH: JSON.stringify(hash) } });

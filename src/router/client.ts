@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { RouterRequestError, RouterUnavailableError } from './errors.js';
+import type { RouterInfo } from './control.js';
 import type { RouteConfig, RouterConfig, RouterStats } from './types.js';
 
 /** Typed client of the router's control socket. Used by the agent, the strategies and the CLI. */
@@ -41,7 +42,7 @@ export class RouterClient {
     return r.released;
   }
 
-  ping(): Promise<{ pid: number; version: number }> {
+  ping(): Promise<RouterInfo> {
     return this.call('GET', '/ping');
   }
 

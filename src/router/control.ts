@@ -40,18 +40,31 @@ function statusOf(err: unknown): number {
   return 400;
 }
 
+/** What `GET /ping` answers: the leader's pid and start, and every router process serving. */
+export interface RouterInfo {
+  pid: number;
+  version: number;
+  startedAt: string;
+  /** Times a follower took over from a dead leader in this router dir. */
+  takeovers: number;
+  /** Pids of the processes accepting on the listening sockets, the leader first. */
+  peers: number[];
+  /** Followers this leader replaced after they died. */
+  followersReplaced: number;
+}
+
 /**
  * The control API, HTTP on a unix socket:
  * GET /ping, GET /config, GET /stats, PUT /routes/:id, DELETE /routes/:id,
  * POST /routes/:id/pause {timeoutMs}, POST /routes/:id/resume, POST /releases/:release/close-long-lived.
  */
-export function createControlServer(plane: ControlPlane): Server {
+export function createControlServer(plane: ControlPlane, info: () => RouterInfo): Server {
   const handle = async (req: IncomingMessage): Promise<[number, unknown]> => {
     const url = new URL(req.url ?? '/', 'http://router');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     const [head, name, action] = parts;
-    if (method === 'GET' && head === 'ping') return [200, { pid: process.pid, version: plane.getConfig().version }];
+    if (method === 'GET' && head === 'ping') return [200, info()];
     if (method === 'GET' && head === 'config') return [200, plane.getConfig()];
     if (method === 'GET' && head === 'stats') return [200, await plane.snapshotStats()];
     if (head === 'routes' && name !== undefined) {

@@ -1,3 +1,4 @@
+import type { Server as NetServer } from 'node:net';
 import type { DataPlaneView } from './dispatch.js';
 import { startActiveHealth } from './health.js';
 import { Listeners } from './listeners.js';
@@ -25,7 +26,7 @@ export interface PlaneSnapshot {
 
 /**
  * What the control side drives: the data plane of this process, or those of every
- * worker process (`ClusterPlane`). Config arrives already validated and persisted.
+ * router process (`PeerPlane`). Config arrives already validated and persisted.
  */
 export interface PlaneLink {
   /** Listen on `port` unless already listening; rejects with a ListenError naming the route. */
@@ -45,8 +46,11 @@ export interface PlaneLink {
 export interface DataPlaneOptions {
   /** Time between active health checks of each upstream. */
   healthIntervalMs: number;
-  /** True in a cluster worker: listening sockets are shared with the other workers. */
-  shared: boolean;
+  /**
+   * True (the leader): this plane opens and closes the listening sockets. False (a follower):
+   * it accepts only on sockets handed to it (`adopt`) and never listens itself.
+   */
+  ownsPorts: boolean;
 }
 
 /**
@@ -62,26 +66,43 @@ export class DataPlane implements DataPlaneView, PlaneLink {
   private readonly listeners: Listeners;
   private readonly stopHealth: () => void;
   private readonly sweeper: NodeJS.Timeout;
+  private ownsPorts: boolean;
 
   constructor(opts: DataPlaneOptions) {
-    this.listeners = new Listeners(this, opts.shared);
+    this.ownsPorts = opts.ownsPorts;
+    this.listeners = new Listeners(this);
     this.stopHealth = startActiveHealth(this.upstreams, opts.healthIntervalMs);
     this.sweeper = setInterval(() => this.upstreams.sweepIdle(), 1000);
     this.sweeper.unref();
   }
 
   async open(port: number, routeId: string): Promise<void> {
-    await this.listeners.ensure(port, routeId);
+    if (this.ownsPorts) await this.listeners.ensure(port, routeId);
+  }
+
+  serverOf(port: number): NetServer | undefined {
+    return this.listeners.serverOf(port);
+  }
+
+  /** Accept on a listening socket the leader opened. */
+  adopt(port: number, server: NetServer): void {
+    this.listeners.adopt(port, server);
+  }
+
+  /** A follower that becomes the leader opens and closes ports from now on. */
+  takeOwnership(): void {
+    this.ownsPorts = true;
   }
 
   /**
-   * Then opens the config's ports not listened on yet (a replacement worker starts this way,
-   * its table in place before its first connection); a port that fails stays closed.
+   * Then, when it owns the ports, opens the config's ports not listened on yet (a port
+   * that fails stays closed: restore logged it).
    */
   async install(config: RouterConfig): Promise<void> {
     this.table = compileTable(config, this.upstreams, this.stats);
     this.upstreams.setActive(this.table.upstreamKeys);
     this.listeners.closeUnused(new Set(this.table.ports.keys()));
+    if (!this.ownsPorts) return;
     for (const route of config.routes) {
       if (!this.listeners.has(route.listen)) await this.listeners.ensure(route.listen, route.id).catch(() => undefined);
     }

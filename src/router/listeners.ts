@@ -24,8 +24,7 @@ export class Listeners {
   private readonly servers = new Map<number, PortServer>();
   private readonly sweeper: NodeJS.Timeout;
 
-  /** `shared`: in a cluster worker, the listening socket is shared with the other workers. */
-  constructor(private readonly plane: DataPlaneView, private readonly shared = false) {
+  constructor(private readonly plane: DataPlaneView) {
     this.sweeper = setInterval(() => this.closeIdle(), 5000);
     this.sweeper.unref();
   }
@@ -44,9 +43,40 @@ export class Listeners {
     return [...this.servers.keys()];
   }
 
+  /** The listening socket of `port` (to pass to another router process), if open. */
+  serverOf(port: number): NetServer | undefined {
+    return this.servers.get(port)?.net;
+  }
+
   /** Listen on `port` unless already listening; throws ListenError naming the route. */
   async ensure(port: number, routeId: string): Promise<void> {
     if (this.servers.has(port)) return;
+    const server = createNetServer({ allowHalfOpen: true, noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(routeId, port, err.code ?? err.message)));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve());
+    });
+    server.removeAllListeners('error');
+    this.serve(port, server);
+  }
+
+  /**
+   * Accept on a listening socket another router process opened (received over IPC): the
+   * kernel hands each new connection to one of the processes accepting on it.
+   */
+  adopt(port: number, server: NetServer): void {
+    const old = this.servers.get(port);
+    if (old?.net === server) return;
+    if (old) {
+      this.servers.delete(port);
+      old.net.close();
+    }
+    // A socket received over IPC comes as a server with default options; the fast path needs these.
+    Object.assign(server, { allowHalfOpen: true, noDelay: true });
+    this.serve(port, server);
+  }
+
+  private serve(port: number, server: NetServer): void {
     const http = createServer({ keepAliveTimeout: CLIENT_KEEP_ALIVE_MS, noDelay: true });
     http.on('request', createRequestHandler(port, this.plane));
     http.on('upgrade', createUpgradeHandler(port, this.plane));
@@ -60,12 +90,7 @@ export class Listeners {
       handedOff.add(socket);
       socket.once('close', () => handedOff.delete(socket));
     });
-    const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => new ClientConn(socket, port, this.plane, http, conns));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(routeId, port, err.code ?? err.message)));
-      server.listen({ port, host: '127.0.0.1', exclusive: !this.shared }, () => resolve());
-    });
-    server.removeAllListeners('error');
+    server.on('connection', (socket: Socket) => new ClientConn(socket, port, this.plane, http, conns));
     server.on('error', () => undefined);
     this.servers.set(port, { net: server, http, conns, handedOff });
   }
