@@ -39,13 +39,17 @@ export const editUncommitted = write;
 
 /**
  * An app that answers `<version> <build stamp>` (the stamp written by its
- * build: command), optionally `delayMs` late, with /healthz for probes.
+ * build: command), optionally `delayMs` late, with /healthz for probes and
+ * /count (how many other requests this process answered).
  */
 export const stampApp = (version: string, delayMs = 0): string => `import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 const stamp = readFileSync(new URL('./build.txt', import.meta.url), 'utf8').trim();
+let served = 0;
 const server = createServer((req, res) => {
   if (req.url === '/healthz') return res.end('ok');
+  if (req.url === '/count') return res.end(String(served));
+  served++;
   const body = ${JSON.stringify(version)} + ' ' + stamp + '\\n';
   if (${delayMs} > 0) return setTimeout(() => res.end(body), ${delayMs});
   res.end(body);
