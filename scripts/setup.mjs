@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
-// Debian packages (etcd, haproxy, pgbackrest, PostgreSQL binaries) when missing, then npm packages.
+// every program a test starts or calls, from Debian when missing (etcd, haproxy, pgbackrest,
+// PostgreSQL 15, redis, nats, curl, git, setpriv), then npm packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,12 @@ const wanted = [
   ['etcdctl', 'etcd-client'],
   ['haproxy', 'haproxy'],
   ['pgbackrest', 'pgbackrest'],
+  ['redis-server', 'redis-server'], // cluster-kind.test.ts: a primary/replica cluster: kind
+  ['redis-cli', 'redis-tools'],
+  ['nats-server', 'nats-server'], // cluster-kind-nats.test.ts
+  ['curl', 'curl'], // health and smoke exec checks
+  ['git', 'git'], // pipeline tests commit to a local repository
+  ['setpriv', 'util-linux'], // postgres runs as its own account
 ];
 const missing = wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (!pgBin()) missing.push('postgresql-15');
