@@ -48,7 +48,12 @@ export const DeploySpec = z
     drain: Duration.optional().describe('how long in-flight requests may finish on the old release'),
     grace: Duration.optional().describe('time between SIGTERM and SIGKILL when stopping an instance'),
     warm: Duration.optional().describe('how long the previous release stays running for an instant rollback'),
-    steps: z.array(z.number().int().min(1).max(100)).min(1).optional().describe('canary traffic percentages'),
+    steps: z
+      .array(z.number().int().min(1).max(100))
+      .min(1)
+      .refine((xs) => xs.every((x, i) => i === 0 || x > xs[i - 1]), { error: (iss) => `must rise, each step above the one before, and end at 100 or below it (100 is then implied last); got [${(iss.input as number[]).join(', ')}]` })
+      .optional()
+      .describe('canary traffic percentages, rising; 100 is implied last'),
     pause: Duration.optional().describe('canary pause between steps'),
     max_unavailable: z.number().int().min(0).optional(),
     max_surge: z.number().int().min(0).optional(),
@@ -66,7 +71,8 @@ export const DeploySpec = z
   })
   .describe('How a new release replaces the old one');
 
-const EnvMap = z.record(z.string(), Scalar.transform(String)).describe('environment variables; values may hold ${service.attr} and ${secrets.NAME}');
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit');
+const EnvMap = z.record(EnvName, Scalar.transform(String)).describe('environment variables; values may hold ${service.attr} and ${secrets.NAME}');
 
 const Common = {
   uses: z.array(Name).optional().describe('services this one needs started first'),

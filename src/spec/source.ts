@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { SpecIssue } from '../errors.js';
 
 export type PathKey = string | number;
@@ -36,7 +36,21 @@ export class StackSource {
       const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : this.at(e.pos[0]);
       return { file, line, column, path: '', message: `YAML syntax: ${firstLine(e.message)}` };
     });
-    this.data = this.syntaxIssues.length === 0 ? this.doc.toJS({ maxAliasCount: 100 }) : undefined;
+    this.data = this.syntaxIssues.length === 0 ? this.toData() : undefined;
+  }
+
+  /** The document as data; aliases that expand past 100 nodes (an alias bomb) are an issue at the first alias. */
+  private toData(): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      if (!/alias count/i.test((err as Error).message)) throw err;
+      let first: number | undefined;
+      visit(this.doc, { Alias: (_, node) => { first ??= node.range?.[0]; return first === undefined ? undefined : visit.BREAK; } });
+      const [line, column] = first === undefined ? [1, 1] : this.at(first);
+      this.syntaxIssues.push({ file: this.file, line, column, path: '', message: 'YAML aliases expand to too many nodes (more than 100 uses of an alias): write the values out, or use fewer aliases' });
+      return undefined;
+    }
   }
 
   /** True when the exact path exists in the file. */
