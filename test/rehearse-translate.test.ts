@@ -51,6 +51,10 @@ describe('translation of a target to its rehearsal copy (pure)', () => {
     );
   });
 
+  it("keeps a pipeline's frozen builds: a copy runs the same files", () => {
+    expect(translateString('/s/.symphony/pipeline/builds/abc/server.mjs /s/.symphony/pipeline/logs', map)).toBe('/s/.symphony/pipeline/builds/abc/server.mjs /s/.symphony/rehearsals/ab12cd34/pipeline/logs');
+  });
+
   it('reproduces the planner release id for an identity map', () => {
     expect(releaseIdOf('prod', pgConfig)).toMatch(/^db-[0-9a-f]{8}$/);
     const restored = restorePlan(plan, current, { ...map, toStateDir: map.fromStateDir, ports: {} }, 0);

@@ -33,9 +33,14 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Rewrite one string: the state dir (and shared root) as a path prefix, then every mapped port standing alone (`:5432/`, `-p 5432`). */
+/**
+ * Rewrite one string: the state dir (and shared root) as a path prefix, then
+ * every mapped port standing alone (`:5432/`, `-p 5432`). A pipeline's frozen
+ * builds (`<state>/pipeline/builds/<digest>`) stay: they are immutable and
+ * every environment, a copy too, runs the same files.
+ */
 export function translateString(text: string, map: CopyMap): string {
-  const dir = new RegExp(`${escape(map.fromStateDir)}(?=$|/|[^\\w.-])`, 'g');
+  const dir = new RegExp(`${escape(map.fromStateDir)}(?=$|/|[^\\w.-])(?!/pipeline/builds/)`, 'g');
   let out = text.replace(dir, map.toStateDir);
   if (map.sharedRoots) out = out.replace(new RegExp(`${escape(map.sharedRoots.from)}(?=$|/|[^\\w.-])`, 'g'), map.sharedRoots.to);
   const ports = Object.keys(map.ports);
