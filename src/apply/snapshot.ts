@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, readlinkSync, lstatSync, chmodSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SymphonyError } from '../errors.js';
 import type { ReleaseConfig } from '../plan/types.js';
 import type { InstanceDraft } from '../kinds/types.js';
 import type { StateStore } from '../state/store.js';
-import { dirDigest, DIGEST_SKIP } from './artifact.js';
+import { artifactEntries, dirDigest, linkTarget } from './artifact.js';
 
 /**
  * Per-release copies of an app's files. A release of an app is its files'
@@ -91,28 +91,21 @@ function linkHoistedModules(from: string, to: string): void {
   }
 }
 
-/** Copy an app's files as a release snapshot holds them: node_modules linked, .git and state dirs left out. */
-export function copyTree(from: string, to: string, root = from): void {
+/**
+ * Copy an app's files as a release snapshot holds them: node_modules linked,
+ * links copied as links, what the digest leaves out (.git, state dirs,
+ * .gitignore and .symphonyignore matches) left out.
+ */
+export function copyTree(from: string, to: string): void {
   mkdirSync(to, { mode: statSync(from).mode & 0o7777 });
-  for (const name of readdirSync(from)) {
-    const src = join(from, name);
-    const dst = join(to, name);
-    if (DIGEST_SKIP.has(name)) {
-      // Dependencies are not part of a release's digest: link them, don't copy them.
-      if (name === 'node_modules') symlinkSync(resolve(src), dst);
-      continue;
-    }
-    const st = lstatSync(src);
-    if (st.isSymbolicLink()) {
-      const target = readlinkSync(src);
-      // A link that leaves the tree keeps pointing where it pointed; one inside it points inside the copy.
-      const inside = !isAbsolute(target) && !relative(root, resolve(dirname(src), target)).startsWith('..');
-      symlinkSync(inside ? target : resolve(dirname(src), target), dst);
-    }
-    else if (st.isDirectory()) copyTree(src, dst, root);
-    else if (st.isFile()) {
-      copyFileSync(src, dst);
-      chmodSync(dst, st.mode & 0o7777);
+  for (const e of artifactEntries(from)) {
+    const dst = join(to, e.rel);
+    if (e.kind === 'modules') symlinkSync(resolve(e.abs), dst);
+    else if (e.kind === 'link') symlinkSync(linkTarget(from, e.abs), dst);
+    else if (e.kind === 'dir') mkdirSync(dst, { mode: e.st.mode & 0o7777 });
+    else {
+      copyFileSync(e.abs, dst);
+      chmodSync(dst, e.st.mode & 0o7777);
     }
   }
 }

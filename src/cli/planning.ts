@@ -127,7 +127,7 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     for (const [name, value] of Object.entries(secrets)) digests[name] = vault.hmac(value);
     const artifacts: Record<string, string> = {};
     for (const s of stack.services) {
-      if (s.kind === 'app') artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'));
+      if (s.kind === 'app') artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'), `services.${s.name}.dir`);
     }
     const state = await planState(store, stack.env);
     const { migrations, migrationSchemas } = await migrationVersions(stack);
