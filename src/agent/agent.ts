@@ -8,7 +8,6 @@ import { registerBuiltinKinds } from '../kinds/builtin.js';
 import { getRuntimeDriver } from '../runtime/registry.js';
 import { SecretVault } from '../secrets/vault.js';
 import { Journal } from '../state/journal.js';
-import { LeaseStore } from '../state/lease.js';
 import { StateStore } from '../state/store.js';
 import { createLogger } from '../util/log.js';
 import { guestContext, type AgentGuest } from './guest.js';
@@ -85,7 +84,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
     { method: 'POST', pattern: /^\/v1\/operations\/([\w-]+)\/resume$/, handler: async (m) => ({ operation: ops.resumePaused(m[1]) }) },
     { method: 'GET', pattern: /^\/v1\/status$/, handler: async (_m, _r, _b, url) => envStatus(deps, url.searchParams.get('env') ?? 'default') },
     { method: 'GET', pattern: /^\/v1\/drift$/, handler: async (_m, _r, _b, url) => ({ drift: await drift(deps, url.searchParams.get('env') ?? 'default') }) },
-    { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: new LeaseStore(store).forceRelease((body as { id: string }).id) }) },
+    { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: ops.unlock((body as { id: string }).id) }) },
     { method: 'POST', pattern: /^\/v1\/shutdown$/, handler: async () => (setImmediate(() => void close().then(opts.onShutdown)), { stopping: true }) },
     ...guests.flatMap((g) => g.routes ?? []),
   ]);

@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
-import { SymphonyError, StalePlanError } from '../errors.js';
+import { NotFoundError, SymphonyError, StalePlanError, type LeaseInfo } from '../errors.js';
+import { pidAlive } from '../util/pid.js';
 import type { ExecDeps } from '../apply/context.js';
 import { runOperation, type Outcome } from '../apply/runner.js';
 import type { Plan } from '../plan/types.js';
@@ -80,6 +81,26 @@ export class Operations {
       })
       .finally(() => this.running.delete(op.id));
     this.running.set(op.id, p);
+  }
+
+  /**
+   * `symphony unlock <id>`: remove a lock whose holder is gone. Refused while
+   * the holder lives: an operation this agent runs, or an agent process that
+   * is still there (the lease would be taken from a running deploy).
+   */
+  unlock(id: string): LeaseInfo {
+    const leases = new LeaseStore(this.deps.store);
+    const lease = leases.byId(id);
+    if (!lease) throw new NotFoundError(`no lock with id ${id}`, 'list the current lock with: symphony status');
+    const pid = Number(/via agent pid (\d+)$/.exec(lease.holder)?.[1] ?? NaN);
+    const running = lease.operation !== null && lease.operation !== undefined && this.isRunning(lease.operation);
+    if (running || (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid))) {
+      throw new SymphonyError(
+        `lock ${id} is held by ${lease.holder}, which is alive${lease.operation ? ` and running operation ${lease.operation}` : ''}; unlock only removes a dead holder's lock`,
+        lease.operation ? `wait for it to finish: symphony attach ${lease.operation}` : 'wait for it to finish: symphony status',
+      );
+    }
+    return leases.forceRelease(id);
   }
 
   isRunning(id: string): boolean {

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
 import { SymphonyError } from '../errors.js';
 import { AGENT_NODE_FLAGS, socketPathOf } from '../agent/paths.js';
+import { makeStateDir } from '../state/dir.js';
 
 /** An error the agent returned, with its code and hint intact. */
 export class AgentError extends SymphonyError {
@@ -75,8 +76,8 @@ export async function ensureAgent(stateDir: string): Promise<AgentClient> {
   };
   const existing = await tryPing();
   if (existing) return existing;
-  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
-  const out = openSync(join(stateDir, 'agent.out'), 'a');
+  makeStateDir(stateDir);
+  const out = openSync(join(stateDir, 'agent.out'), 'a', 0o600);
   const child = spawn(process.execPath, [...process.execArgv, ...AGENT_NODE_FLAGS, AGENT_MAIN, stateDir], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   for (let i = 0; i < 200; i++) {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { makeStateDir } from './dir.js';
 import { join } from 'node:path';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
@@ -7,8 +8,7 @@ export type Db = Database.Database;
 
 /** Open (creating if needed) the state database under `stateDir`, in WAL mode. */
 export function openDb(stateDir: string): Db {
-  // 0711: others may traverse (a database server account must reach its volume) but not list.
-  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
+  makeStateDir(stateDir);
   const file = join(stateDir, 'state.db');
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);

@@ -52,7 +52,12 @@ export class LeaseStore {
     return r ? toInfo(r) : null;
   }
 
-  /** `symphony unlock <id>`: remove a lease by id, whoever holds it. */
+  byId(id: string): LeaseInfo | null {
+    const r = this.store.db.prepare(`SELECT * FROM leases WHERE id = ?`).get(id) as Row | undefined;
+    return r ? toInfo(r) : null;
+  }
+
+  /** Remove a lease by id, whoever holds it (`Operations.unlock` checks the holder is gone first). */
   forceRelease(id: string): LeaseInfo {
     const r = this.store.db.prepare(`SELECT * FROM leases WHERE id = ?`).get(id) as Row | undefined;
     if (!r) throw new NotFoundError(`no lock with id ${id}`, 'list the current lock with: symphony status');
