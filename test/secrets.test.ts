@@ -65,20 +65,22 @@ describe('secrets', () => {
     expect(applied.code, applied.stderr).toBe(0);
     const digest = await (await fetch(`http://127.0.0.1:${port}/secret-digest`)).text();
     expect(digest).toBe(createHash('sha256').update(VALUE).digest('hex'));
-    await run(['status']);
-    await run(['status', '--json']);
-    await run(['logs', 'api']);
-    await run(['drift', '--json']);
-    await run(['apply', '--yes', '--json']);
+    for (const args of [['status'], ['status', '--json'], ['logs', 'api'], ['drift', '--json'], ['apply', '--yes', '--json'], ['history'], ['history', 'api', '--json'], ['output', 'api'], ['attach']]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
 
     // A changed secret replaces the release and says so, by name only.
     const changed = await run(['plan', '--json'], { SYM_TEST_SECRET: VALUE + '-2' });
     expect(json<Plan>(changed).changes[0].reasons).toContain('secret api_key changed');
     outputs.push(JSON.stringify(json<Plan>(changed)));
 
-    // A missing secret source is a clear error that names the variable, not a value.
-    const missing = await symphony(['plan'], { cwd: dir, env: { SYM_TEST_SECRET: '' } });
-    outputs.push(missing.stdout, missing.stderr);
+    // A missing or empty secret source is a clear error that names the variable, not a value.
+    for (const [env, why] of [[{}, 'not set'], [{ SYM_TEST_SECRET: '' }, 'empty']] as const) {
+      const missing = await run(['plan'], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr.split('\n').slice(0, 2)).toEqual([`error: secret api_key: environment variable SYM_TEST_SECRET is ${why}`, 'next: export SYM_TEST_SECRET=... and run the command again']);
+    }
 
     for (const out of outputs) {
       expect(out).not.toContain(VALUE);
@@ -101,5 +103,26 @@ describe('secrets', () => {
     const logs = await run(['logs', 'api']);
     expect(logs.stdout).toContain('leaking (secret)');
     expect(logs.stdout).not.toContain(VALUE);
+  });
+
+  it('stay out of rollback, rehearse, history and attach', async () => {
+    const from = outputs.length;
+    const back = await run(['rollback', 'api']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/secret-digest`)).text()).toBe(createHash('sha256').update(VALUE).digest('hex'));
+    writeFileSync(join(dir, 'api/server.mjs'), readFileSync(join(dir, 'api/server.mjs'), 'utf8') + '// v3\n');
+    const rehearsal = await run(['rehearse']);
+    expect(rehearsal.code, rehearsal.stderr).toBe(0);
+    for (const args of [['history'], ['history', 'api', '--json'], ['attach'], ['attach', '--json'], ['status', '--json']]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(outputs.length - from).toBe(14);
+    for (const out of outputs.slice(from)) {
+      expect(out).not.toContain(VALUE);
+      expect(out).not.toContain(FILE_VALUE);
+    }
+    // The leaking app's own log file holds what it printed (logs masks it on the way out); every other file is clean.
+    for (const f of filesUnder(state).filter((f) => !f.includes('/logs/'))) expect(readFileSync(f).includes(VALUE), `${f} contains the secret`).toBe(false);
   });
 });

@@ -28,7 +28,7 @@ export function readSecrets(stack: LoadedStack): Record<string, string> {
   for (const s of stack.secrets) {
     if (s.env !== undefined) {
       const v = process.env[s.env];
-      if (v === undefined) throw new SymphonyError(`secret ${s.name}: environment variable ${s.env} is not set`, `export ${s.env}=... and run the command again`);
+      if (!v) throw new SymphonyError(`secret ${s.name}: environment variable ${s.env} is ${v === undefined ? 'not set' : 'empty'}`, `export ${s.env}=... and run the command again`);
       out[s.name] = v;
     } else if (s.file !== undefined) {
       if (!existsSync(s.file)) throw new SymphonyError(`secret ${s.name}: file ${s.file} does not exist`, 'create the file or fix secrets.' + s.name + '.file');

@@ -1,4 +1,5 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
+import { artifactDir, keptArtifacts } from '../apply/snapshot.js';
 import { join } from 'node:path';
 import { getKind } from '../kinds/registry.js';
 import type { Plan, ReleaseConfig } from '../plan/types.js';
@@ -57,11 +58,16 @@ export async function allocateCopyPorts(ports: number[]): Promise<Record<number,
 }
 
 /**
- * Create the copy's state dir: the target's secret key and the environment's
- * encrypted secrets (so generated passwords match the copied data), nothing else.
+ * Create the copy's state dir: the target's secret key, the environment's
+ * encrypted secrets (so generated passwords match the copied data), and the
+ * target's release file snapshots (the current releases run the files they
+ * were released with, not the edited ones on disk), nothing else.
  */
 export function createCopyState(map: CopyMap, env: string): void {
   mkdirSync(map.toStateDir, { recursive: true, mode: 0o711 });
+  for (const digest of keptArtifacts(map.fromStateDir)) {
+    cpSync(artifactDir(map.fromStateDir, digest), artifactDir(map.toStateDir, digest), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  }
   const key = join(map.fromStateDir, 'secret.key');
   if (existsSync(key)) {
     copyFileSync(key, join(map.toStateDir, 'secret.key'));
