@@ -30,7 +30,7 @@ describe('build output', () => {
   });
 
   it('has the entry files the CLI and the agent spawn', () => {
-    for (const f of ['agent/main.js', 'router/main.js', 'router/worker.js', 'cli/main.js']) expect(existsSync(join(ROOT, 'dist', f)), f).toBe(true);
+    for (const f of ['agent/main.js', 'router/main.js', 'router/follower.js', 'cli/main.js']) expect(existsSync(join(ROOT, 'dist', f)), f).toBe(true);
   });
 
   it('runs a verb from the bundle and refuses an unknown one', async () => {

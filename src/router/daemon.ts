@@ -1,4 +1,4 @@
-import { existsSync, openSync } from 'node:fs';
+import { openSync, statSync } from 'node:fs';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
@@ -66,6 +66,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const link: PlaneLink = peerPlane ?? local;
   const plane = new ControlPlane(store, link, log);
   const startedAt = new Date().toISOString();
+  const servedDir = dirIdentity(opts.dir);
   const info = (): RouterInfo => ({ pid: process.pid, version: plane.getConfig().version, startedAt, takeovers: readTakeovers(opts.dir), peers: [process.pid, ...(peerPlane?.pids() ?? [])], followersReplaced: peerPlane?.replaced ?? 0 });
   const control = createControlServer(plane, info);
   let metrics: Server | undefined;
@@ -100,12 +101,22 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       log.info('router stopped');
       log.flush();
     })());
-  // A router whose dir was deleted (its state dir destroyed) has nothing left to serve.
+  // A router whose dir was deleted (its state dir destroyed) has nothing left to serve. The
+  // dir's inode tells a dir made again by someone else from the one this router serves.
   const dirWatch = setInterval(() => {
-    if (existsSync(opts.dir)) return;
+    if (dirIdentity(opts.dir) === servedDir) return;
     log.warn({ dir: opts.dir }, 'router dir is gone; stopping');
     void close().then(() => process.exit(0));
   }, 2000);
   dirWatch.unref();
   return { socketPath, close };
+}
+
+function dirIdentity(dir: string): string {
+  try {
+    const st = statSync(dir);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return 'gone';
+  }
 }

@@ -20,7 +20,10 @@ if (!dir || process.send === undefined) {
   process.stderr.write('router follower: start the router (symphony router), it starts its followers\n');
   process.exit(2);
 }
-const log = createLogger('router', `${dir}/router.log`);
+// Started after its dir was deleted (the state dir destroyed while the leader replaced a
+// follower): nothing to serve, and the log must not bring the dir back.
+if (!existsSync(dir)) process.exit(0);
+const log = createLogger('router', `${dir}/router.log`, { mkdir: false });
 const plane = new DataPlane({ ownsPorts: false, healthIntervalMs: Number(process.env.SYMPHONY_ROUTER_HEALTH_MS ?? HEALTH_INTERVAL_MS) });
 let closing = false;
 

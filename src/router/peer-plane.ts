@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from '../util/log.js';
 import type { DataPlane, PlaneLink, PlaneSnapshot, UpstreamReport } from './data-plane.js';
 import { RemotePlane, type PlaneCall } from './remote-plane.js';
@@ -46,6 +47,7 @@ export class PeerPlane implements PlaneLink {
   }
 
   private async addFollower(): Promise<void> {
+    if (this.closing || !existsSync(this.opts.dir)) return;
     let f: RemotePlane;
     try {
       f = await RemotePlane.start(this.opts.dir, this.opts.healthIntervalMs, this.opts.logFd);
