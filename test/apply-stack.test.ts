@@ -6,6 +6,7 @@ import type { EnvStatus } from '../src/agent/status.js';
 import type { Plan } from '../src/plan/types.js';
 import { AgentClient } from '../src/cli/agent-client.js';
 import { freePort } from '../src/util/ports.js';
+import { pidAlive } from '../src/util/pid.js';
 import { appFiles, cleanup, json, stackDir, stopAgent, symphony } from './helpers/cli.js';
 
 // A 3-service stack of real processes: store (with a volume), api (references
@@ -135,10 +136,16 @@ describe('a 3-service stack of real processes', () => {
     writeFileSync(join(dir, 'symphony.yaml'), stack(port).replace('DATA_DIR: "${store-data}"', 'STORE: "1"'));
     expect(existsSync(volume)).toBe(true);
     writeFileSync(join(volume, 'keep.txt'), 'precious');
+    const agentPid = (await status()).agent!.pid;
     const r = await symphony(['destroy', '--yes'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    const s = await status();
+    // Nothing left in the state dir: destroy stopped its agent (and router) too.
+    expect(r.stderr).toContain('no service left: stopped the agent and the router of this state dir');
+    for (let i = 0; i < 100 && pidAlive(agentPid); i++) await sleep(50);
+    expect(pidAlive(agentPid)).toBe(false);
+    const s = JSON.parse((await symphony(['status', '--json'], { cwd: dir })).stdout) as EnvStatus;
     expect(s.services).toEqual([]);
+    expect(s.router).toMatchObject({ running: false, routes: 0 });
     expect(readFileSync(join(volume, 'keep.txt'), 'utf8')).toBe('precious');
     const again = await symphony(['apply', '--yes'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);

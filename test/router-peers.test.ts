@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { Agent, request, type IncomingMessage } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { startRouter } from '../src/router/daemon.js';
 import { backend, route, type Answer } from '../src/router/testing/harness.js';
 import { startUpstreamApp, type UpstreamApp } from '../src/router/testing/upstream-app.js';
 import { pidAlive } from '../src/util/pid.js';
+import { LOAD_CONCURRENCY, startLoad } from './helpers/load.js';
 import { freePort } from '../src/util/ports.js';
 
 /** The router as 2 peer processes (a leader and a follower on the same sockets): the behaviours that cross processes. */
@@ -226,35 +227,3 @@ describe('router as 2 peer processes', () => {
     }
   }, 60_000);
 });
-
-const LOAD_CONCURRENCY = 8;
-
-/** Requests through `port` until stopped: half on new connections, half on keep-alive ones. */
-function startLoad(port: number): { stop(): Promise<{ ok: number; failed: number }> } {
-  let running = true;
-  let ok = 0;
-  let failed = 0;
-  const keepAlive = new Agent({ keepAlive: true, maxSockets: LOAD_CONCURRENCY / 2 });
-  const once = (agent: Agent | false): Promise<void> =>
-    new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => ((res.statusCode === 200 ? ok++ : failed++), resolve()));
-        res.on('error', () => (failed++, resolve()));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => (failed++, resolve()));
-      req.end();
-    });
-  const loops = Array.from({ length: LOAD_CONCURRENCY }, async (_, i) => {
-    while (running) await once(i % 2 === 0 ? false : keepAlive);
-  });
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      keepAlive.destroy();
-      return { ok, failed };
-    },
-  };
-}

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirIdentity } from '../util/dir-identity.js';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,9 @@ import { guestContext, type AgentGuest } from './guest.js';
 import { jsonApi } from './http.js';
 import { socketPathOf } from './paths.js';
 import { Operations, type SubmitRequest } from './operations.js';
-import { recover } from './recover.js';
+import { bootRestore } from './boot.js';
+import { recover, resumeUnfinished } from './recover.js';
+import { RouterWatch } from './router-watch.js';
 import { drift, envStatus } from './status.js';
 import { Supervisor } from './supervisor.js';
 import { routerTraffic } from './traffic.js';
@@ -67,6 +70,10 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   };
   const ops = new Operations(deps);
   const supervisor = new Supervisor(deps);
+  const routerWatch = new RouterWatch(deps, () => ops.busy());
+  let dirWatch: NodeJS.Timeout | undefined;
+  const startedAt = new Date().toISOString();
+  const agentInfo = () => ({ pid: process.pid, startedAt, uptimeS: Math.round((Date.now() - Date.parse(startedAt)) / 1000) });
   const guests = GUESTS.map((make) => make());
   const guestCtx = guestContext(deps, ops);
   const api = jsonApi([
@@ -82,10 +89,18 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
       },
     },
     { method: 'POST', pattern: /^\/v1\/operations\/([\w-]+)\/resume$/, handler: async (m) => ({ operation: ops.resumePaused(m[1]) }) },
-    { method: 'GET', pattern: /^\/v1\/status$/, handler: async (_m, _r, _b, url) => envStatus(deps, url.searchParams.get('env') ?? 'default') },
-    { method: 'GET', pattern: /^\/v1\/drift$/, handler: async (_m, _r, _b, url) => ({ drift: await drift(deps, url.searchParams.get('env') ?? 'default') }) },
+    { method: 'GET', pattern: /^\/v1\/status$/, handler: async (_m, _r, _b, url) => ({ ...envStatus(deps, url.searchParams.get('env') ?? 'default'), agent: agentInfo(), router: routerWatch.status() }) },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/drift$/,
+      handler: async (_m, _r, _b, url) => {
+        const env = url.searchParams.get('env') ?? 'default';
+        await routerWatch.tick();
+        return { drift: [...(await drift(deps, env)), ...routerWatch.driftItems(env)] };
+      },
+    },
     { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: ops.unlock((body as { id: string }).id) }) },
-    { method: 'POST', pattern: /^\/v1\/shutdown$/, handler: async () => (setImmediate(() => void close().then(opts.onShutdown)), { stopping: true }) },
+    { method: 'POST', pattern: /^\/v1\/shutdown$/, handler: async (_m, _r, body) => shutdown((body ?? {}) as ShutdownRequest) },
     ...guests.flatMap((g) => g.routes ?? []),
   ]);
   const server: Server = createServer((req, res) => void api(req, res));
@@ -99,15 +114,30 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   });
   chmodSync(socketPath, 0o600);
   writeFileSync(join(stateDir, 'agent.pid'), String(process.pid));
-  const summary = await recover(deps, ops);
-  log.info(summary, 'agent started');
+  // Machine restart order: adopt what survived, bring dead instances back in boot order,
+  // then the router (its watch), then unfinished operations.
+  const summary = await recover(deps);
+  const boot = summary.dead > 0 ? await bootRestore(deps) : { restored: 0, failed: 0 };
+  await routerWatch.tick();
+  const resumed = resumeUnfinished(deps, ops);
+  log.info({ ...summary, ...boot, resumed }, 'agent started');
   supervisor.start();
+  routerWatch.start();
+  // An agent whose state dir was deleted (destroyed by hand) has nothing left to serve.
+  const served = dirIdentity(stateDir);
+  dirWatch = setInterval(() => {
+    if (dirIdentity(stateDir) === served) return;
+    log.warn({ stateDir }, 'state dir is gone; the agent stops');
+    void close().then(opts.onShutdown);
+  }, 2000);
   for (const g of guests) await g.start?.(guestCtx.ctx);
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    clearInterval(dirWatch);
     supervisor.stop();
+    await routerWatch.stop();
     guestCtx.stopJobs();
     for (const g of guests) await g.stop?.();
     await new Promise<void>((res) => {
@@ -117,5 +147,21 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
     await ops.idle();
     store.close();
   }
+  /** Stop the agent (and its router with `stopRouter`); with `ifEmpty`, only when no service is recorded in any environment. */
+  async function shutdown(req: ShutdownRequest): Promise<{ stopping: boolean; router: boolean; reason?: string }> {
+    if (req.ifEmpty) {
+      const left = store.db.prepare(`SELECT COUNT(*) FROM services`).pluck().get() as number;
+      if (left > 0) return { stopping: false, router: false, reason: `${left} service(s) still recorded` };
+    }
+    await routerWatch.stop();
+    const router = req.stopRouter === true ? await routerWatch.stopRouter() : false;
+    setImmediate(() => void close().then(opts.onShutdown));
+    return { stopping: true, router };
+  }
   return { socketPath, close };
+}
+
+interface ShutdownRequest {
+  ifEmpty?: boolean;
+  stopRouter?: boolean;
 }

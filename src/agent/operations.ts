@@ -107,6 +107,11 @@ export class Operations {
     return this.running.has(id);
   }
 
+  /** True while any operation runs in this agent. */
+  busy(): boolean {
+    return this.running.size > 0;
+  }
+
   async idle(): Promise<void> {
     await Promise.all(this.running.values());
   }

@@ -5,10 +5,11 @@ import type { Operations } from './operations.js';
 /**
  * On agent start: re-adopt instances by pid + start time, stop processes of
  * this state dir that no record claims, record deaths that happened while no
- * agent watched, then finish unfinished operations from the journal.
+ * agent watched. The agent then brings dead instances back (./boot.ts) and only then
+ * finishes unfinished operations ({@link resumeUnfinished}).
  */
-export async function recover(deps: ExecDeps, ops: Operations): Promise<{ adopted: number; orphans: number; dead: number; resumed: number }> {
-  const { store, driver, journal } = deps;
+export async function recover(deps: ExecDeps): Promise<{ adopted: number; orphans: number; dead: number }> {
+  const { store, driver } = deps;
   const observed = await driver.list();
   const byId = new Map(observed.map((o) => [o.id, o]));
   let adopted = 0;
@@ -41,7 +42,12 @@ export async function recover(deps: ExecDeps, ops: Operations): Promise<{ adopte
     await driver.stop(o, { graceMs: 5_000 });
     orphans++;
   }
-  const unfinished = journal.unfinished();
+  return { adopted, orphans, dead };
+}
+
+/** Resume (or undo, as each one's journal says) every unfinished operation; how many. */
+export function resumeUnfinished(deps: ExecDeps, ops: Operations): number {
+  const unfinished = deps.journal.unfinished();
   for (const op of unfinished) ops.resume(op);
-  return { adopted, orphans, dead, resumed: unfinished.length };
+  return unfinished.length;
 }

@@ -6,6 +6,7 @@ import { maskedOutputs, rawOutputs, type ServiceOutputs } from '../outputs/index
 import type { ReleaseConfig } from '../plan/types.js';
 import type { StateStore } from '../state/store.js';
 import { LeaseStore } from '../state/lease.js';
+import type { RouterStatus } from './router-watch.js';
 
 export interface InstanceStatus {
   id: string;
@@ -41,8 +42,18 @@ export interface ServiceStatus {
   instances: InstanceStatus[];
 }
 
+/** The agent process, as status shows it. */
+export interface AgentInfo {
+  pid: number;
+  startedAt: string;
+  uptimeS: number;
+}
+
 export interface EnvStatus {
   env: string;
+  /** The agent serving the state dir and its router (added by the agent's status route). */
+  agent?: AgentInfo;
+  router?: RouterStatus;
   serial: number;
   services: ServiceStatus[];
   lock: ReturnType<LeaseStore['current']>;

@@ -14,6 +14,16 @@ export function backoffMs(restarts: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts - 1));
 }
 
+/** Start a dead instance again from its release's config, count the restart and record it. */
+export async function restartInstance(deps: ExecDeps, i: InstanceRecord): Promise<InstanceRecord> {
+  const cfg = deps.store.release(i.release)!.config as ReleaseConfig;
+  const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
+  await startInstance(deps, i.env, i.release, draft, i.ordinal);
+  deps.store.updateInstance(i.id, { restarts: i.restarts + 1 });
+  deps.store.addEvent(i.env, 'instance-restarted', `restarted ${i.id} (restart #${i.restarts + 1})`, { service: i.service, instance: i.id });
+  return deps.store.instance(i.id)!;
+}
+
 /**
  * Watches every instance recorded as running: restarts crashed ones with
  * backoff (and records it), probes health with thresholds, rotates logs.
@@ -86,14 +96,9 @@ export class Supervisor {
     }
     const due = this.nextRestart.get(i.id) ?? 0;
     if (Date.now() < due) return;
-    const rel = store.release(i.release);
-    if (!rel) return;
-    const cfg = rel.config as ReleaseConfig;
-    const draft = cfg.instances.find((d) => d.ordinal === i.ordinal) ?? cfg.instances[0];
+    if (!store.release(i.release)) return;
     try {
-      await startInstance(this.deps, i.env, i.release, draft, i.ordinal);
-      store.updateInstance(i.id, { restarts: i.restarts + 1 });
-      store.addEvent(i.env, 'instance-restarted', `restarted ${i.id} (restart #${i.restarts + 1})`, { service: i.service, instance: i.id });
+      await restartInstance(this.deps, i);
     } catch (err) {
       this.nextRestart.set(i.id, Date.now() + backoffMs(i.restarts + 2));
       store.addEvent(i.env, 'restart-failed', `could not restart ${i.id}: ${String(err)}`, { service: i.service, instance: i.id });

@@ -25,6 +25,28 @@ export class ControlPlane {
     await this.plane.install(config);
   }
 
+  /**
+   * Open again the ports of routes that are not listening (taken by another process when the
+   * router started): retried by the daemon, so a route comes back once its port is free.
+   */
+  reopenMissing(listening: readonly number[]): Promise<number> {
+    return this.serial(async () => {
+      let opened = 0;
+      for (const route of this.config.routes) {
+        if (listening.includes(route.listen)) continue;
+        try {
+          await this.plane.open(route.listen, route.id);
+          opened++;
+          this.log.info({ route: route.id, listen: route.listen }, 'route port opened after a retry');
+        } catch {
+          // Still taken: the next retry tries again; status shows the route as not listening.
+        }
+      }
+      if (opened > 0) await this.plane.install(this.config);
+      return opened;
+    });
+  }
+
   getConfig(): RouterConfig {
     return structuredClone(this.config);
   }

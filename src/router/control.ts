@@ -51,6 +51,8 @@ export interface RouterInfo {
   peers: number[];
   /** Followers this leader replaced after they died. */
   followersReplaced: number;
+  /** Ports the leader accepts on (a route whose port is missing here could not open it). */
+  listening: number[];
 }
 
 /**

@@ -1,4 +1,5 @@
-import { openSync, statSync } from 'node:fs';
+import { openSync } from 'node:fs';
+import { dirIdentity } from '../util/dir-identity.js';
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
@@ -40,6 +41,9 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
+/** How often ports of routes that could not open are tried again. */
+const REOPEN_MS = 2000;
+
 async function holderPid(socketPath: string): Promise<number> {
   return new RouterClient(socketPath).ping().then((p) => p.pid, () => 0);
 }
@@ -67,7 +71,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const plane = new ControlPlane(store, link, log);
   const startedAt = new Date().toISOString();
   const servedDir = dirIdentity(opts.dir);
-  const info = (): RouterInfo => ({ pid: process.pid, version: plane.getConfig().version, startedAt, takeovers: readTakeovers(opts.dir), peers: [process.pid, ...(peerPlane?.pids() ?? [])], followersReplaced: peerPlane?.replaced ?? 0 });
+  const info = (): RouterInfo => ({ pid: process.pid, version: plane.getConfig().version, startedAt, takeovers: readTakeovers(opts.dir), peers: [process.pid, ...(peerPlane?.pids() ?? [])], followersReplaced: peerPlane?.replaced ?? 0, listening: local.listeningPorts() });
   const control = createControlServer(plane, info);
   let metrics: Server | undefined;
   try {
@@ -91,6 +95,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       clearInterval(dirWatch);
+      clearInterval(reopen);
       await new Promise<void>((resolve) => {
         control.close(() => resolve());
         control.closeAllConnections();
@@ -109,14 +114,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     void close().then(() => process.exit(0));
   }, 2000);
   dirWatch.unref();
+  const reopen = setInterval(() => void plane.reopenMissing(local.listeningPorts()), REOPEN_MS);
+  reopen.unref();
   return { socketPath, close };
-}
-
-function dirIdentity(dir: string): string {
-  try {
-    const st = statSync(dir);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return 'gone';
-  }
 }

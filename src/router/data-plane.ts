@@ -80,6 +80,11 @@ export class DataPlane implements DataPlaneView, PlaneLink {
     if (this.ownsPorts) await this.listeners.ensure(port, routeId);
   }
 
+  /** Ports this plane accepts on. */
+  listeningPorts(): number[] {
+    return this.listeners.ports();
+  }
+
   serverOf(port: number): NetServer | undefined {
     return this.listeners.serverOf(port);
   }

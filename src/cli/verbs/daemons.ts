@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startAgent } from '../../agent/agent.js';
 import { startRouter } from '../../router/daemon.js';
+import { registerAgentAdmin } from './agent-admin.js';
 import { action, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 
 function untilSignal(close: () => Promise<void>): Promise<void> {
@@ -12,7 +13,9 @@ function untilSignal(close: () => Promise<void>): Promise<void> {
 }
 
 export function registerDaemons(program: Command): void {
-  withCommon(program.command('agent').description('run the agent of a state dir in the foreground (the CLI starts one on demand)')).action(
+  const agent = program.command('agent');
+  registerAgentAdmin(agent);
+  withCommon(agent.description('run the agent of a state dir in the foreground (the CLI starts one on demand); agent stop, agent install')).action(
     action(async (o: GlobalOptions) => {
       const agent = await startAgent(stateDirOf(o), { onShutdown: () => process.exit(0) });
       process.stderr.write(`agent pid ${process.pid} serving ${agent.socketPath}\n`);

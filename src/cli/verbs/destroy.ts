@@ -4,13 +4,25 @@ import { makeDestroyPlan } from '../../plan/destroy.js';
 import { renderPlan } from '../../plan/render.js';
 import { loadStack } from '../../spec/index.js';
 import { StateStore } from '../../state/store.js';
-import { ensureAgent } from '../agent-client.js';
+import { socketPathOf } from '../../agent/paths.js';
+import { AgentClient, ensureAgent } from '../agent-client.js';
 import { action, envOf, requireStack, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 import { followToEnd, submit } from '../progress.js';
 
 interface DestroyOptions extends GlobalOptions {
   volumes?: boolean;
   yes?: boolean;
+}
+
+/** Nothing left in any environment: stop the state dir's agent and router (nothing is left behind). */
+async function stopDaemonsIfEmpty(stateDir: string, o: DestroyOptions): Promise<void> {
+  const client = new AgentClient(socketPathOf(stateDir));
+  try {
+    const r = await client.call<{ stopping: boolean }>('POST', '/v1/shutdown', { ifEmpty: true, stopRouter: true });
+    if (r.stopping && !o.json) process.stderr.write('no service left: stopped the agent and the router of this state dir\n');
+  } finally {
+    await client.close();
+  }
 }
 
 export function registerDestroy(program: Command): void {
@@ -32,7 +44,9 @@ export function registerDestroy(program: Command): void {
           return 1;
         }
         const client = await ensureAgent(stateDir);
-        return followToEnd(stateDir, client, await submit(client, { plan, verb: 'destroy' }), o);
+        const code = await followToEnd(stateDir, client, await submit(client, { plan, verb: 'destroy' }), o);
+        if (code === 0) await stopDaemonsIfEmpty(stateDir, o);
+        return code;
       }),
     );
 }

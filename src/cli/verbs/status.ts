@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import type { EnvStatus, ServiceStatus } from '../../agent/status.js';
 import type { BackupSummary } from '../../backup/actions.js';
 import { renderSummaries } from './backup.js';
+import { renderDaemons } from '../render-daemons.js';
 import { ensureAgent } from '../agent-client.js';
 import { action, envOf, print, stateDirOf, withCommon, type GlobalOptions } from '../common.js';
 
 export function renderStatus(s: EnvStatus, backups: BackupSummary[] = []): string {
   const lines = [`environment ${s.env} (state serial ${s.serial})`];
+  lines.push(...renderDaemons(s));
   if (s.lock) lines.push(`lock: held by ${s.lock.holder} (id ${s.lock.id}, expires ${s.lock.expiresAt})`);
   if (s.operation) lines.push(`last operation: ${s.operation.id} ${s.operation.kind} ${s.operation.status}${s.operation.error ? ` — ${s.operation.error}` : ''}`);
   if (s.services.length === 0) lines.push('no services recorded; run: symphony apply');
