@@ -76,6 +76,8 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const agentInfo = () => ({ pid: process.pid, startedAt, uptimeS: Math.round((Date.now() - Date.parse(startedAt)) / 1000) });
   const guests = GUESTS.map((make) => make());
   const guestCtx = guestContext(deps, ops);
+  let startedGuests: () => void = () => undefined;
+  const guestsStarted = new Promise<void>((r) => (startedGuests = r));
   const api = jsonApi([
     { method: 'GET', pattern: /^\/v1\/ping$/, handler: async () => ({ pid: process.pid, stateDir }) },
     { method: 'POST', pattern: /^\/v1\/operations$/, handler: async (_m, _r, body) => ({ operation: ops.submit(body as SubmitRequest) }) },
@@ -99,9 +101,20 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
         return { drift: [...(await drift(deps, env)), ...routerWatch.driftItems(env)] };
       },
     },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/events$/,
+      handler: async (_m, _r, _b, url) => {
+        const limit = Math.min(10_000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
+        const kind = url.searchParams.get('kind');
+        const events = store.events(url.searchParams.get('env') ?? 'default', kind ? 10_000 : limit);
+        return { events: (kind ? events.filter((e) => e.kind === kind).slice(0, limit) : events).reverse() };
+      },
+    },
     { method: 'POST', pattern: /^\/v1\/unlock$/, handler: async (_m, _r, body) => ({ released: ops.unlock((body as { id: string }).id) }) },
     { method: 'POST', pattern: /^\/v1\/shutdown$/, handler: async (_m, _r, body) => shutdown((body ?? {}) as ShutdownRequest) },
-    ...guests.flatMap((g) => g.routes ?? []),
+    // A guest's routes answer once the guests started (after the boot restore), not before.
+    ...guests.flatMap((g) => g.routes ?? []).map((r) => ({ ...r, handler: async (...a: Parameters<typeof r.handler>) => (await guestsStarted, r.handler(...a)) })),
   ]);
   const server: Server = createServer((req, res) => void api(req, res));
   await new Promise<void>((res, rej) => {
@@ -131,6 +144,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
     void close().then(opts.onShutdown);
   }, 2000);
   for (const g of guests) await g.start?.(guestCtx.ctx);
+  startedGuests();
   let closed = false;
   async function close(): Promise<void> {
     if (closed) return;

@@ -19,6 +19,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   destroy: async () => (await import('./verbs/destroy.js')).registerDestroy,
   unlock: async () => (await import('./verbs/unlock.js')).registerUnlock,
   rollback: async () => (await import('./verbs/rollback.js')).registerRollback,
+  events: async () => (await import('./verbs/events.js')).registerEvents,
   history: async () => (await import('./verbs/history.js')).registerHistory,
   pause: async () => (await import('./verbs/pause.js')).registerPause,
   resume: async () => (await import('./verbs/pause.js')).registerPause,
