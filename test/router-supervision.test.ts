@@ -83,7 +83,8 @@ describe('the agent supervises the router', () => {
     });
     const tookMs = Date.now() - killedAt;
     await sleep(500);
-    const { ok, failed } = await load.stop();
+    const { ok, failed, answered } = await load.stop();
+    expect(answered, 'only lost connections fail, never a wrong answer').toEqual([]);
     process.stdout.write(`router leader killed under load: ${failed} failed of ${ok + failed}; a new leader answered after ${tookMs} ms\n`);
     expect(led.pid).toBe(before.peers[1]);
     expect(led.takeovers).toBe(before.takeovers + 1);
@@ -105,7 +106,8 @@ describe('the agent supervises the router', () => {
       return r && r.peers.length === 2 && !r.peers.includes(before.peers[1]) ? r : null;
     });
     await sleep(300);
-    const { ok, failed } = await load.stop();
+    const { ok, failed, answered } = await load.stop();
+    expect(answered, 'only lost connections fail, never a wrong answer').toEqual([]);
     process.stdout.write(`router follower killed under load: ${failed} failed of ${ok + failed}\n`);
     expect(after.pid).toBe(before.pid);
     expect(ok).toBeGreaterThan(50);

@@ -57,14 +57,22 @@ export class PeerPlane implements PlaneLink {
     }
     f.child.once('exit', (code, signal) => this.onExit(f, code, signal));
     try {
+      // The config first, then the sockets: a follower accepting before it knows the routes
+      // would answer 404 "no route" (a change meanwhile is sent again, a port opened
+      // meanwhile adopted too).
+      const adopted = new Set<number>();
+      const missing = (): [number, string][] => [...this.routeOfPort].filter(([port]) => !adopted.has(port) && this.local.serverOf(port) !== undefined);
       let sent: RouterConfig | null = null;
-      while (sent !== this.config) {
-        sent = this.config;
-        for (const [port, routeId] of this.routeOfPort) {
+      while (sent !== this.config || missing().length > 0) {
+        if (sent !== this.config) {
+          sent = this.config;
+          await f.call({ op: 'install', args: [sent] });
+        }
+        for (const [port, routeId] of missing()) {
           const server = this.local.serverOf(port);
           if (server) await f.adopt(port, routeId, server);
+          adopted.add(port);
         }
-        await f.call({ op: 'install', args: [sent] });
       }
     } catch (err) {
       this.opts.log.error({ pid: f.pid, err: (err as Error).message }, 'router follower could not be brought up to date');

@@ -3,16 +3,25 @@ import { Agent, request } from 'node:http';
 /** Requests in flight at once in {@link startLoad}: at most this many can fail when one router process dies. */
 export const LOAD_CONCURRENCY = 8;
 
+export interface LoadReport {
+  ok: number;
+  failed: number;
+  failedAt: number[];
+  /** The failures that were HTTP answers (a router answering wrong, not a connection lost): status and body. */
+  answered: string[];
+}
+
 /**
  * Requests through 127.0.0.1:`port` until stopped: half the loops open a new connection per
  * request, half reuse keep-alive connections. Counts 200s as ok and anything else (another
  * status, a reset, a timeout) as failed, with the time of each failure.
  */
-export function startLoad(port: number): { stop(): Promise<{ ok: number; failed: number; failedAt: number[] }>; counts(): { ok: number; failed: number } } {
+export function startLoad(port: number): { stop(): Promise<LoadReport>; counts(): { ok: number; failed: number } } {
   let running = true;
   let ok = 0;
   let failed = 0;
   const failedAt: number[] = [];
+  const answered: string[] = [];
   const fail = (): void => {
     failed++;
     failedAt.push(Date.now());
@@ -21,8 +30,17 @@ export function startLoad(port: number): { stop(): Promise<{ ok: number; failed:
   const once = (agent: Agent | false): Promise<void> =>
     new Promise((resolve) => {
       const req = request({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => ((res.statusCode === 200 ? ok++ : fail()), resolve()));
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          else {
+            fail();
+            answered.push(`${res.statusCode} ${body.trim()}`);
+          }
+          resolve();
+        });
         res.on('error', () => (fail(), resolve()));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -37,7 +55,7 @@ export function startLoad(port: number): { stop(): Promise<{ ok: number; failed:
       running = false;
       await Promise.all(loops);
       keepAlive.destroy();
-      return { ok, failed, failedAt };
+      return { ok, failed, failedAt, answered };
     },
     counts: () => ({ ok, failed }),
   };
