@@ -62,8 +62,12 @@ export PATH
 STATE_DIR=${dir}
 PIDFILE="$STATE_DIR/agent.pid"
 
+# A live agent: its pid file names a process that is not a zombie (a killed process whose
+# parent has not reaped it yet still answers kill -0).
 running() {
-  [ -S "$STATE_DIR/agent.sock" ] && [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+  [ -S "$STATE_DIR/agent.sock" ] && [ -f "$PIDFILE" ] || return 1
+  pid=$(cat "$PIDFILE")
+  [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"
 }
 
 case "$1" in

@@ -31,12 +31,16 @@ async function runningAgent(stateDir: string): Promise<{ client: AgentClient; pi
   }
 }
 
-/** `symphony agent stop` and `symphony agent install`, beside the foreground `symphony agent`. */
+/**
+ * `symphony agent stop` and `symphony agent install`, beside the foreground `symphony agent`.
+ * The parent command has the common options too, so each reads them with its parent's.
+ */
 export function registerAgentAdmin(agent: Command): void {
   withCommon(agent.command('stop').description('stop the agent of the state dir (instances keep running; the next command starts an agent again)'))
     .option('--router', 'also stop the router (its routes stop answering until the agent starts it again)')
     .action(
-      action(async (o: StopOptions) => {
+      action(async (_o: StopOptions, cmd: Command) => {
+        const o = cmd.optsWithGlobals<StopOptions>();
         const stateDir = stateDirOf(o);
         const found = await runningAgent(stateDir);
         let router = false;
@@ -55,7 +59,8 @@ export function registerAgentAdmin(agent: Command): void {
     .option('--init', 'write an /etc/init.d script even when systemd runs')
     .option('--no-enable', 'write the unit only')
     .action(
-      action(async (o: InstallOptions) => {
+      action(async (_o: InstallOptions, cmd: Command) => {
+        const o = cmd.optsWithGlobals<InstallOptions>();
         const stateDir = stateDirOf(o);
         const root = resolve(o.root ?? '/');
         const useSystemd = o.systemd === true || (o.init !== true && existsSync('/run/systemd/system'));

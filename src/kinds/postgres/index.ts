@@ -4,6 +4,7 @@ import { writeArchiveConfig } from './archive.js';
 import { PASSWORD_ENV, preparePostgres } from './initdb.js';
 import { asServerUser, serverUser } from './server-user.js';
 import { postgresLayout, shellQuote } from './settings.js';
+import { staleLockGuard } from './stale-lock.js';
 
 export { checkVersionChange, postgresLayout, binDirFor, defaultRoleName, type PostgresLayout, type VersionChange } from './settings.js';
 export { PostgresKindError } from './errors.js';
@@ -14,11 +15,14 @@ export function passwordPlaceholder(service: string): string {
   return '${secrets.' + service + '.password}';
 }
 
-/** Shell command line of the server process (dropping root to the postgres account when needed). */
+/**
+ * Shell command of the server process (dropping root to the postgres account when needed),
+ * after removing a lock file a killed server left ({@link staleLockGuard}).
+ */
 export function serverCommand(ctx: KindContext): string {
   const layout = postgresLayout(ctx);
   const [cmd, args] = asServerUser(`${layout.binDir}/postgres`, layout.args);
-  return 'exec ' + [cmd, ...args].map(shellQuote).join(' ');
+  return staleLockGuard(layout.dataDir, layout.socketDir) + '\nexec ' + [cmd, ...args].map(shellQuote).join(' ');
 }
 
 async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
