@@ -48,6 +48,8 @@ export interface PhaseCounts {
   versions: Record<string, number>;
   /** The first 1,000 failures with their times, to place them against deploy steps. */
   failures: FailedRequest[];
+  /** When the last failed request of the phase was sent (epoch ms; 0: none failed), whether or not it is among `failures`. */
+  lastFailedSentAt: number;
 }
 
 export type LoadCommand = { type: 'start'; phase: string; port: number; versionPrefix: string } | { type: 'stop' };

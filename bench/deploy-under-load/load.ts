@@ -27,11 +27,12 @@ let versionPrefix = '';
 let running = false;
 
 function fresh(phase: string, port: number): PhaseCounts {
-  return { phase, port, startedAt: Date.now(), endedAt: 0, byClass: { keepAlive: zero(), newConnection: zero(), slow: zero() }, failureKinds: {}, versions: {}, failures: [] };
+  return { phase, port, startedAt: Date.now(), endedAt: 0, byClass: { keepAlive: zero(), newConnection: zero(), slow: zero() }, failureKinds: {}, versions: {}, failures: [], lastFailedSentAt: 0 };
 }
 
 function fail(c: PhaseCounts, cls: ClientClass, sentAt: number, what: string): void {
   c.failureKinds[what] = (c.failureKinds[what] ?? 0) + 1;
+  c.lastFailedSentAt = Math.max(c.lastFailedSentAt, sentAt);
   if (c.failures.length < MAX_FAILURES_KEPT) c.failures.push({ at: Date.now(), sentAt, cls, what });
 }
 

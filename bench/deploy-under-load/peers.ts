@@ -17,10 +17,13 @@ const PM2_APP = 'dulbench';
 export class Pm2Cluster {
   private readonly home: string;
 
+  /** `app` writes the app's files (default: this bench's app at a version); `env`: more environment for it. */
   constructor(
     private readonly dir: string,
     private readonly port: number,
     private readonly instances: number,
+    private readonly app: (dir: string, version: string) => void = writeApp,
+    private readonly env: Record<string, string> = {},
   ) {
     this.home = join(dir, 'pm2-home');
   }
@@ -34,9 +37,9 @@ export class Pm2Cluster {
   async start(version: string): Promise<void> {
     mkdirSync(this.home, { recursive: true });
     const appDir = join(this.dir, 'pm2-app');
-    writeApp(appDir, version);
+    this.app(appDir, version);
     const ecosystem = join(this.dir, 'pm2-ecosystem.json');
-    const app = { name: PM2_APP, script: APP_FILE, cwd: appDir, exec_mode: 'cluster', instances: this.instances, kill_timeout: 10_000, env: { PORT: String(this.port) } };
+    const app = { name: PM2_APP, script: APP_FILE, cwd: appDir, exec_mode: 'cluster', instances: this.instances, kill_timeout: 10_000, env: { ...this.env, PORT: String(this.port) } };
     writeFileSync(ecosystem, JSON.stringify({ apps: [app] }, null, 2));
     await this.pm2(['start', ecosystem]);
     await waitHealthy(this.port);
@@ -44,10 +47,16 @@ export class Pm2Cluster {
 
   /** Change the app's files to `version`, then `pm2 reload` (the zero-downtime reload of cluster mode). */
   async reload(version: string, label: string): Promise<Action> {
-    writeApp(join(this.dir, 'pm2-app'), version);
+    this.app(join(this.dir, 'pm2-app'), version);
     const startedAt = Date.now();
     await this.pm2(['reload', PM2_APP]);
     return { label, startedAt, endedAt: Date.now(), operation: null, steps: [] };
+  }
+
+  /** Pids of the app's workers that pm2 reports online. */
+  async workerPids(): Promise<number[]> {
+    const list = JSON.parse((await this.pm2(['jlist'])).stdout) as { name: string; pid: number; pm2_env?: { status?: string } }[];
+    return list.filter((p) => p.name === PM2_APP && p.pm2_env?.status === 'online' && p.pid > 0).map((p) => p.pid);
   }
 
   /** `pm2 kill`: stops the apps and the pm2 daemon of this PM2_HOME. */

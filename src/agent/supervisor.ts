@@ -14,6 +14,18 @@ export function backoffMs(restarts: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts - 1));
 }
 
+/** Crashes of one instance within this window count towards its backoff; an older crash is forgotten. */
+export const CRASH_WINDOW_MS = 10 * 60_000;
+
+/**
+ * Wait before restarting an instance that crashed, given how many times it crashed within
+ * {@link CRASH_WINDOW_MS} (this crash included): none for the first (a process that ran
+ * fine and was killed comes back at once), then 1 s, 2 s, 4 s… up to 30 s while it keeps crashing.
+ */
+export function restartDelayMs(recentCrashes: number): number {
+  return recentCrashes <= 1 ? 0 : backoffMs(recentCrashes - 1);
+}
+
 /** Start a dead instance again from its release's config, count the restart and record it. */
 export async function restartInstance(deps: ExecDeps, i: InstanceRecord): Promise<InstanceRecord> {
   const cfg = deps.store.release(i.release)!.config as ReleaseConfig;
@@ -32,6 +44,8 @@ export class Supervisor {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly nextRestart = new Map<string, number>();
+  /** When each instance crashed, within {@link CRASH_WINDOW_MS}. */
+  private readonly crashes = new Map<string, number[]>();
   private readonly trackers = new Map<string, HealthTracker>();
   private ticks = 0;
 
@@ -89,18 +103,22 @@ export class Supervisor {
       return;
     }
     if (i.status === 'running') {
-      store.updateInstance(i.id, { status: 'crashed', lastExit: `exited at ${new Date().toISOString()}`, health: 'unhealthy' });
-      store.addEvent(i.env, 'instance-crashed', `${i.id} exited unexpectedly; restart in ${backoffMs(i.restarts + 1)} ms`, { service: i.service, instance: i.id });
-      this.nextRestart.set(i.id, Date.now() + backoffMs(i.restarts + 1));
-      return;
+      const now = Date.now();
+      const crashes = [...(this.crashes.get(i.id) ?? []).filter((t) => now - t < CRASH_WINDOW_MS), now];
+      this.crashes.set(i.id, crashes);
+      const delay = restartDelayMs(crashes.length);
+      store.updateInstance(i.id, { status: 'crashed', lastExit: `exited at ${new Date(now).toISOString()}`, health: 'unhealthy' });
+      store.addEvent(i.env, 'instance-crashed', `${i.id} exited unexpectedly; restart in ${delay} ms (crash ${crashes.length} within 10 min)`, { service: i.service, instance: i.id });
+      this.nextRestart.set(i.id, now + delay);
+      if (delay > 0) return;
     }
     const due = this.nextRestart.get(i.id) ?? 0;
     if (Date.now() < due) return;
     if (!store.release(i.release)) return;
     try {
-      await restartInstance(this.deps, i);
+      await restartInstance(this.deps, store.instance(i.id)!);
     } catch (err) {
-      this.nextRestart.set(i.id, Date.now() + backoffMs(i.restarts + 2));
+      this.nextRestart.set(i.id, Date.now() + backoffMs(Math.max(1, this.crashes.get(i.id)?.length ?? 1)));
       store.addEvent(i.env, 'restart-failed', `could not restart ${i.id}: ${String(err)}`, { service: i.service, instance: i.id });
     }
   }
