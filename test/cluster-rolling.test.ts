@@ -168,7 +168,9 @@ describe('cluster-rolling on a real 3-member etcd', () => {
     expect(end.members.map((m) => m.memberId)).toEqual(start.members.map((m) => m.memberId));
     expect(dataDirs.map((d) => statSync(d).ino)).toEqual(inodes);
 
-    expect(poller.samples.length).toBeGreaterThan(10);
+    // The poller ran through the roll: a sample before it and at least one per member
+    // replaced (how many more depends on the machine's speed, not on the product).
+    expect(poller.samples.length).toBeGreaterThanOrEqual(1 + result.replaced.length);
     expect(poller.bad, JSON.stringify(events)).toEqual([]);
     expect(Math.min(...poller.samples)).toBeGreaterThanOrEqual(2);
     expect(writer.stats().lostWrites).toBe(0);

@@ -76,6 +76,11 @@ function deployConfig(d: Deploy | undefined, replaceMode: DeployConfig['replaceM
 
 /** The release a service would get from the stack as written: config and deterministic id. Pure. */
 /** `health` is the rule the release's health gate judges it by, for the plan. */
+/** A release's id: `<service>-<8 hex>` of its environment and config (a rehearsal copy's releases get theirs the same way). */
+export function releaseIdOf(env: string, config: ReleaseConfig): string {
+  return `${config.service}-${sha256(env + '\n' + stableJson(config)).slice(0, 8)}`;
+}
+
 export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: string; config: ReleaseConfig; health: string } {
   const kind = getKind(node.kind);
   const ctx = kindContext(node, inp.stack, inp.stateDir, inp.ports, inp.volumes);
@@ -101,8 +106,7 @@ export function buildRelease(node: ServiceNode, inp: ReleaseInputs): { id: strin
     generatedSecrets: generated,
     spec: stripReplicas(spec),
   };
-  const id = `${node.name}-${sha256(inp.stack.env + '\n' + stableJson(config)).slice(0, 8)}`;
-  return { id, config, health: kind.healthRule(ctx, config.health).rule };
+  return { id: releaseIdOf(inp.stack.env, config), config, health: kind.healthRule(ctx, config.health).rule };
 }
 
 function stripReplicas(spec: Record<string, unknown>): Record<string, unknown> {

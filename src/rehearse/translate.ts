@@ -1,4 +1,4 @@
-import { sha256, stableJson } from '../plan/hash.js';
+import { releaseIdOf } from '../plan/release.js';
 import type { Plan, PlanRoute, PlanStep, ReleaseConfig } from '../plan/types.js';
 
 /**
@@ -68,11 +68,6 @@ function translateValue(value: unknown, map: CopyMap, key: string | null, inPort
 /** The same release for the copy: paths under the copy's state dir, the copy's ports. */
 export function translateConfig(config: ReleaseConfig, map: CopyMap): ReleaseConfig {
   return translateValue(config, map, null, false) as ReleaseConfig;
-}
-
-/** A release id as the planner makes it (`<service>-<8 hex>` of env + config). */
-export function releaseIdOf(env: string, config: ReleaseConfig): string {
-  return `${config.service}-${sha256(env + '\n' + stableJson(config)).slice(0, 8)}`;
 }
 
 /** Route with the copy's listen port; its id (`<env>:<listen>[:…]`) follows. */
