@@ -234,7 +234,9 @@ export const SecretSource = z
     env: z.string().min(1).optional().describe('read from this environment variable of the CLI'),
     file: z.string().min(1).optional().describe('read from this file, relative to the stack file'),
   })
-  .refine((s) => (s.env === undefined) !== (s.file === undefined), { message: 'must have exactly one of env, file' });
+  .refine((s) => (s.env === undefined) !== (s.file === undefined), { message: 'must have exactly one of env, file' })
+  // The refinement, for JSON Schema validators (editors): exactly one of the two keys.
+  .meta({ oneOf: [{ required: ['env'] }, { required: ['file'] }] });
 
 export const SmokeCheck = z
   .strictObject({
@@ -246,6 +248,7 @@ export const SmokeCheck = z
     timeout: Duration.optional().describe('default 10s'),
   })
   .refine((c) => (c.http === undefined) !== (c.exec === undefined), { message: 'must have exactly one of http, exec' })
+  .meta({ oneOf: [{ required: ['http'] }, { required: ['exec'] }] })
   .describe('A check run against a rehearsal copy after the change was applied there');
 
 export const EnvironmentSpec = z.strictObject({
