@@ -113,16 +113,28 @@ describe('secrets', () => {
     writeFileSync(join(dir, 'api/server.mjs'), readFileSync(join(dir, 'api/server.mjs'), 'utf8') + '// v3\n');
     const rehearsal = await run(['rehearse']);
     expect(rehearsal.code, rehearsal.stderr).toBe(0);
-    for (const args of [['history'], ['history', 'api', '--json'], ['attach'], ['attach', '--json'], ['status', '--json']]) {
+    for (const args of [['history'], ['history', 'api', '--json'], ['attach'], ['attach', '--json'], ['status', '--json'], ['events'], ['events', '--json', '-n', '500'], ['pause', 'api'], ['resume', 'api'], ['drift']]) {
       const r = await run(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    expect(outputs.length - from).toBe(14);
+    expect(outputs.length - from).toBe(24);
     for (const out of outputs.slice(from)) {
       expect(out).not.toContain(VALUE);
       expect(out).not.toContain(FILE_VALUE);
     }
     // The leaking app's own log file holds what it printed (logs masks it on the way out); every other file is clean.
+    for (const f of filesUnder(state).filter((f) => !f.includes('/logs/'))) expect(readFileSync(f).includes(VALUE), `${f} contains the secret`).toBe(false);
+  });
+
+  it('stay out of destroy and of what it leaves', async () => {
+    const from = outputs.length;
+    const r = await run(['destroy', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await run(['events', '--json', '-n', '500'])).code).toBe(0);
+    for (const out of outputs.slice(from)) {
+      expect(out).not.toContain(VALUE);
+      expect(out).not.toContain(FILE_VALUE);
+    }
     for (const f of filesUnder(state).filter((f) => !f.includes('/logs/'))) expect(readFileSync(f).includes(VALUE), `${f} contains the secret`).toBe(false);
   });
 });
