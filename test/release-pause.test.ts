@@ -31,11 +31,11 @@ afterAll(async () => {
 
 const paused = async (): Promise<boolean> => (await new RouterClient(join(state, 'router', 'router.sock')).stats()).routes.find((r) => r.listen === port)!.paused;
 
-/** A request and whether it has answered yet. */
-function held(path = '/'): { done: () => boolean; result: Promise<{ status: number; body: string }> } {
-  let finished = false;
-  const result = get(`http://127.0.0.1:${port}${path}`).finally(() => (finished = true));
-  return { done: () => finished, result };
+/** A request, whether it has answered yet, and when it did (ms since the epoch). */
+function held(path = '/'): { done: () => boolean; answeredAt: () => number; result: Promise<{ status: number; body: string }> } {
+  let answeredAt = 0;
+  const result = get(`http://127.0.0.1:${port}${path}`).finally(() => (answeredAt = Date.now()));
+  return { done: () => answeredAt !== 0, answeredAt: () => answeredAt, result };
 }
 
 describe('symphony pause / resume', () => {
@@ -47,9 +47,11 @@ describe('symphony pause / resume', () => {
     const req = held();
     await sleep(800);
     expect(req.done(), 'answered while the route was paused').toBe(false);
+    const resumedAt = Date.now();
     const r = await symphony(['resume', 'web'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const res = await req.result;
+    expect(req.answeredAt()).toBeGreaterThan(resumedAt);
     expect(res.status).toBe(200);
     expect(res.body).toMatch(/^v1 /);
     expect(await paused()).toBe(false);
@@ -72,9 +74,16 @@ describe('symphony pause / resume', () => {
   });
 
   it('a forgotten pause lets requests through at its timeout, not fails them', async () => {
-    expect((await symphony(['pause', 'web', '--timeout', '1s'], { cwd: dir })).code).toBe(0);
-    const res = await get(`http://127.0.0.1:${port}/`);
+    // The router starts the 2 s after pausedAt, so the pause ends at pausedAt + 2 s or later.
+    const pausedAt = Date.now();
+    expect((await symphony(['pause', 'web', '--timeout', '2s'], { cwd: dir })).code).toBe(0);
+    const sentAt = Date.now();
+    expect(sentAt, 'the request must be sent while the route is still paused').toBeLessThan(pausedAt + 2000);
+    const req = held();
+    const res = await req.result;
     expect(res.status).toBe(200);
+    expect(req.answeredAt() - pausedAt, 'answered before the pause timed out').toBeGreaterThanOrEqual(2000);
+    expect(req.answeredAt() - sentAt, 'held for much longer than the pause').toBeLessThan(2000 + 1500);
     expect(await paused()).toBe(false);
   });
 

@@ -73,12 +73,16 @@ describe('router daemon', () => {
     await h.client.setRoute(route('paused', port, [backend('blue', 100, [blue])]));
     await h.client.pause('paused', 30_000);
     const before = blue.hits.get('/held') ?? 0;
-    const held = get(port, '/held');
+    let answeredAt = 0;
+    const held = get(port, '/held').finally(() => (answeredAt = Date.now()));
     await new Promise((r) => setTimeout(r, 300));
     expect(blue.hits.get('/held') ?? 0).toBe(before);
     expect((await h.client.stats()).routes.find((r) => r.id === 'paused')?.paused).toBe(true);
+    expect(answeredAt, 'answered while the route was paused').toBe(0);
+    const resumedAt = Date.now();
     await h.client.resume('paused');
     const a = await held;
+    expect(answeredAt).toBeGreaterThanOrEqual(resumedAt);
     expect(a.status).toBe(200);
     expect(blue.hits.get('/held')).toBe(before + 1);
   });
@@ -86,9 +90,16 @@ describe('router daemon', () => {
   it('lets held requests proceed when the pause times out', async () => {
     const port = await freePort();
     await h.client.setRoute(route('expires', port, [backend('blue', 100, [blue])]));
-    await h.client.pause('expires', 300);
+    // The router starts the 1 s after pausedAt, so the pause ends at pausedAt + 1 s or later.
+    const pausedAt = Date.now();
+    await h.client.pause('expires', 1000);
+    const sentAt = Date.now();
+    expect(sentAt, 'the request must be sent while the route is still paused').toBeLessThan(pausedAt + 1000);
     const a = await get(port, '/');
+    const answeredAt = Date.now();
     expect(a.status).toBe(200);
+    expect(answeredAt - pausedAt, 'answered before the pause timed out').toBeGreaterThanOrEqual(1000);
+    expect(answeredAt - sentAt, 'held for much longer than the pause').toBeLessThan(1000 + 1500);
     expect((await h.client.stats()).routes.find((r) => r.id === 'expires')?.paused).toBe(false);
     await expect(h.client.pause('nope', 100)).rejects.toMatchObject({ code: 'route_not_found' });
   });
