@@ -18,12 +18,13 @@ let port: number;
 let stable: string;
 let metricsPort: number;
 
-/** One sample of the router's Prometheus metrics, or 0 when the series does not exist. */
+/** One sample of the router's Prometheus metrics; throws when the series does not exist (a renamed metric must not read as 0). */
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   const text = (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body;
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const line = text.split('\n').find((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  if (line === undefined) throw new Error(`no series ${name}{${want.join(',')}} in the router's /metrics:\n${text}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 beforeAll(async () => {
@@ -100,7 +101,10 @@ describe('canary', () => {
     expect(out).toContain(`traffic goes back to ${stable}`);
     expect(out).toContain('symphony logs web');
     // The canary really took a share, and only the canary failed; the router counted it.
+    expect(during.sent).toBeGreaterThan(0);
     expect(during.versions.v2).toBeGreaterThan(0);
+    expect(during.failed).toBeGreaterThan(0);
+    expect(during.failures.length).toBeGreaterThan(0);
     const canaryId = /replace\s+\S+ -> (web-[0-9a-f]{8})/.exec(r.stderr)![1];
     expect(await metric('symphony_router_errors_total', { route: `default:${port}`, release: canaryId })).toBeGreaterThanOrEqual(during.failed);
     expect(await metric('symphony_router_errors_total', { route: `default:${port}`, release: stable })).toBe(0);
@@ -126,6 +130,7 @@ describe('canary', () => {
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(1);
     expect(out).toMatch(/undone: web:canary: canary gate failed at 10%: canary p99 [\d.]+ ms > 2x stable p99 [\d.]+ ms; traffic goes back to /);
+    expect(during.sent).toBeGreaterThan(0);
     expect(during.failed, during.failures.join('\n')).toBe(0);
     expect(during.versions.v2).toBeGreaterThan(0);
     const s = await agentStatus(state);
@@ -137,6 +142,7 @@ describe('canary', () => {
     const load = new Load(url(), { keepAlive: 2, fresh: 2 }).start();
     await load.flowing(200);
     const report = await load.stop();
+    expect(report.sent).toBeGreaterThan(0);
     expect(report.failed, report.failures.join('\n')).toBe(0);
     expect(Object.keys(report.versions)).toEqual(['v1']);
   });
@@ -170,7 +176,9 @@ describe('canary', () => {
     const report = await load.stop();
 
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(report.sent).toBeGreaterThan(0);
     expect(report.failed, report.failures.join('\n')).toBe(0);
+    expect(clients.length).toBeGreaterThan(0);
     expect(report.versions.v1).toBeGreaterThan(0);
     expect(report.versions.v3).toBeGreaterThan(0);
     // Sticky: a client moves at most once, from stable to the new release (at the final switch).
