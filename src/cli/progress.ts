@@ -11,13 +11,32 @@ export interface OpView {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** Ctrl-C while following detaches: say how to follow again and exit 130 (128 + SIGINT); the agent runs the operation on. */
+function detachOnInterrupt(opId: string, tty: boolean): () => void {
+  const detach = (): void => {
+    process.stderr.write(`${tty ? '\r\x1b[K' : ''}detached; operation ${opId} keeps running: symphony attach ${opId}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', detach);
+  return () => process.off('SIGINT', detach);
+}
+
 /**
  * Follow an operation until it ends: an updating line on a terminal, plain
  * lines otherwise. If the agent dies meanwhile, start a new one (which
- * resumes the operation from the journal) and keep following.
+ * resumes the operation from the journal) and keep following. Ctrl-C detaches.
  */
 export async function follow(stateDir: string, client: AgentClient, opId: string, quiet = false): Promise<OpView> {
   const tty = process.stderr.isTTY && !quiet;
+  const attached = detachOnInterrupt(opId, tty);
+  try {
+    return await followUntilEnd(stateDir, client, opId, quiet, tty);
+  } finally {
+    attached();
+  }
+}
+
+async function followUntilEnd(stateDir: string, client: AgentClient, opId: string, quiet: boolean, tty: boolean): Promise<OpView> {
   const seen = new Map<number, string>();
   let frame = 0;
   let c = client;
