@@ -52,5 +52,10 @@ describe('restarting a crashed instance', () => {
     expect(messages.some((m) => /restart in 1000 ms \(crash 2 within 10 min\)/.test(m))).toBe(true);
     const w = (await status()).services.find((s) => s.name === 'worker')!.instances[0];
     expect(w.restarts).toBe(2);
+    // The second restart really waited its second (a lower bound: a busy machine only adds to it).
+    const all = json<{ events: EventRecord[] }>(await symphony(['events', '--json', '-n', '500'], { cwd: dir })).events.sort((a, b) => a.seq - b.seq);
+    const crash2 = all.filter((e) => e.kind === 'instance-crashed')[1];
+    const restart2 = all.find((e) => e.kind === 'instance-restarted' && e.seq > crash2.seq)!;
+    expect(Date.parse(restart2.at) - Date.parse(crash2.at)).toBeGreaterThanOrEqual(1000);
   }, 60_000);
 });

@@ -14,6 +14,11 @@ export function backoffMs(restarts: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, restarts - 1));
 }
 
+/** An instance's log is rotated (copy, then truncate) once it reaches this size… */
+export const LOG_MAX_BYTES = 10 * 1024 * 1024;
+/** …keeping this many rotated files (`<log>.1` the newest). */
+export const LOG_KEEP = 3;
+
 /** Crashes of one instance within this window count towards its backoff; an older crash is forgotten. */
 export const CRASH_WINDOW_MS = 10 * 60_000;
 
@@ -47,7 +52,6 @@ export class Supervisor {
   /** When each instance crashed, within {@link CRASH_WINDOW_MS}. */
   private readonly crashes = new Map<string, number[]>();
   private readonly trackers = new Map<string, HealthTracker>();
-  private ticks = 0;
 
   constructor(private readonly deps: ExecDeps, private readonly intervalMs = 1000) {}
 
@@ -70,7 +74,8 @@ export class Supervisor {
         }
       }
       await this.expireWarm();
-      if (++this.ticks % 30 === 0) rotateLogs(logDirOf(this.deps.stateDir), { maxBytes: 10 * 1024 * 1024, keep: 3 });
+      // A stat per log each tick: a chatty instance is caught within a second of passing the limit.
+      rotateLogs(logDirOf(this.deps.stateDir), { maxBytes: LOG_MAX_BYTES, keep: LOG_KEEP });
     } catch (err) {
       this.deps.log.error({ err: String(err) }, 'supervisor tick failed');
     } finally {
