@@ -28,7 +28,7 @@ const CASES: Case[] = [
   { file: 'duplicate-yaml-key.yaml', line: 6, path: '', message: 'YAML syntax: Map keys must be unique' },
   { file: 'not-a-mapping.yaml', line: 1, path: '', message: 'the stack file must be a mapping with at least name: and services:' },
   { file: 'unknown-key-top.yaml', line: 2, path: 'version', message: 'unknown key "version"; allowed keys at the top level: name, services, routes, secrets, environments, smoke, pipeline' },
-  { file: 'unknown-key-service.yaml', line: 5, path: 'services.api.replica', message: 'unknown key "replica"; allowed keys at services.api: uses, volume, env, run, build, dir, replicas, listens, health, deploy, runtime' },
+  { file: 'unknown-key-service.yaml', line: 5, path: 'services.api.replica', message: 'unknown key "replica"; allowed keys at services.api: uses, volume, env, run, build, dir, replicas, listens, health, deploy, runtime, backup' },
   { file: 'unknown-key-deploy.yaml', line: 7, path: 'services.api.deploy.stratgy', message: 'unknown key "stratgy"; allowed keys at services.api.deploy: strategy, drain, grace, warm, steps, pause, max_unavailable, max_surge, sticky, analysis' },
   { file: 'unknown-key-route.yaml', line: 8, path: 'routes[0].prefix', message: 'unknown key "prefix"; allowed keys at routes[0]: listen, to, host, path, timeout' },
   { file: 'wrong-type.yaml', line: 5, path: 'services.api.replicas', message: 'must be a number, got the string "two"' },

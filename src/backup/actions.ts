@@ -4,6 +4,7 @@ import { BackupRecords, type VerificationRecord } from './records.js';
 import { expiredBackups, restoreWindowStart } from './retention.js';
 import { backedUpService } from './service.js';
 import type { BackupInfo, BackupType } from './types.js';
+import { verifySnapshot } from './snapshots/verify.js';
 import { verifyBackup } from './verify.js';
 
 /** What `symphony backup list` shows. */
@@ -65,8 +66,7 @@ export async function verify(deps: ExecDeps, env: string, service: string, id?: 
   const backups = await svc.engine.list();
   const backup = id ? backups.find((b) => b.id === id) : backups[backups.length - 1];
   if (!backup) throw new BackupError(service, id ? `has no backup ${id}` : 'has no backup to verify yet', id ? `list them: symphony backup list ${service}` : `take one: symphony backup now ${service} --wait`);
-  const check = svc.layout.verifyCheck ?? 'select true';
-  const rec = await verifyBackup(svc, backup.id, check);
+  const rec = svc.kind === 'postgres' ? await verifyBackup(svc, backup.id, svc.layout.verifyCheck ?? 'select true') : await verifySnapshot(svc, backup.id);
   new BackupRecords(deps.store).addVerification(rec);
   deps.store.addEvent(env, rec.ok ? 'backup-verified' : 'backup-verify-failed', `verification of ${backup.id} of ${service}: ${rec.ok ? 'passed' : 'FAILED'} (${rec.detail})`, { service });
   return rec;

@@ -19,6 +19,14 @@ export interface BackupLayout {
   verifyCheck: string | null;
 }
 
+/** The kinds whose volumes Symphony backs up, and how: pgBackRest, etcd snapshots, archives of a plain volume. */
+export type BackedUpKind = 'postgres' | 'etcd' | 'volume';
+
+/** How a release's service is backed up, or null for a kind Symphony does not back up. */
+export function backedUpKind(config: { kind: string }): BackedUpKind | null {
+  return config.kind === 'postgres' ? 'postgres' : config.kind === 'etcd' ? 'etcd' : config.kind === 'app' ? 'volume' : null;
+}
+
 export const DEFAULT_RETENTION: Retention = { full: 4 };
 
 /**

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { kindCtx } from '../apply/instances.js';
 import type { Plan, PlanStep, ReleaseConfig, RestoreStep } from '../plan/types.js';
 import { BackupError } from './errors.js';
-import { backupLayout } from './layout.js';
+import { backedUpKind, backupLayout } from './layout.js';
 import { restoreWindowStart } from './retention.js';
 import type { BackupInfo, RestoreTarget } from './types.js';
 
@@ -50,14 +50,15 @@ function checkTarget(inp: RestorePlanInput): RestoreTarget {
  */
 export function makeRestorePlan(inp: RestorePlanInput): Plan {
   const { service, config } = inp;
-  if (config.kind !== 'postgres' || !backupLayout(kindCtx(inp.env, config)) || !config.volume || !config.volumePath) {
+  const kind = backedUpKind(config);
+  if (!kind || !backupLayout(kindCtx(inp.env, config)) || !config.volume || !config.volumePath) {
     throw new BackupError(service, 'has no backup: section (or no volume) at its current release, so there is nothing to restore from', `add backup: to services.${service} and run: symphony apply`);
   }
   const target = checkTarget(inp);
   const aside = asideName(config.volume, inp.now);
   const restore: RestoreStep = { target, aside, asidePath: join(dirname(config.volumePath), aside) };
   const step = (verb: PlanStep['verb']): PlanStep => ({ name: `${service}:${verb}`, service, verb, release: inp.release, previous: null, ...(verb.startsWith('restore-') ? { restore } : {}) });
-  const what = 'time' in target ? `to ${target.time}` : `from backup ${target.backup}`;
+  const what = 'backup' in target ? `from backup ${target.backup}` : kind === 'postgres' ? `to ${target.time}` : `to ${target.time}: the newest ${kind === 'etcd' ? 'snapshot' : 'archive'} that ended by then (no WAL between them)`;
   return {
     format: 1,
     kind: 'restore',
@@ -65,7 +66,7 @@ export function makeRestorePlan(inp: RestorePlanInput): Plan {
     env: inp.env,
     stackFile: inp.stackFile,
     serial: inp.serial,
-    changes: [{ service, kind: 'postgres', action: 'update', reasons: [`restore ${what}`, `current volume kept aside as ${aside}`], from: inp.release, to: inp.release }],
+    changes: [{ service, kind: config.kind, action: 'update', reasons: [`restore ${what}`, `current volume kept aside as ${aside}`], from: inp.release, to: inp.release }],
     steps: [step('restore-stop'), step('restore-aside'), step('restore-fetch'), step('start'), step('health')],
     releases: {},
     routes: [],

@@ -19,10 +19,12 @@ function ownByServer(path: string): void {
   if (user) chownSync(path, user.uid, user.gid);
 }
 
-function paths(r: StepRun): { volumePath: string; dataDir: string; socketDir: string } {
+/** Where a restore writes: postgres restores its data directory inside the volume; etcd and plain volumes the whole volume. */
+function paths(r: StepRun): { postgres: boolean; volumePath: string; dataDir: string; socketDir: string | null } {
   const cfg = releaseConfig(r, r.step.release!);
+  if (cfg.kind !== 'postgres') return { postgres: false, volumePath: cfg.volumePath!, dataDir: cfg.volumePath!, socketDir: null };
   const layout = postgresLayout(kindCtx(r.plan.env, cfg));
-  return { volumePath: cfg.volumePath!, dataDir: layout.dataDir, socketDir: layout.socketDir };
+  return { postgres: true, volumePath: cfg.volumePath!, dataDir: layout.dataDir, socketDir: layout.socketDir };
 }
 
 /**
@@ -33,12 +35,12 @@ function paths(r: StepRun): { volumePath: string; dataDir: string; socketDir: st
 export async function doRestoreStep(r: StepRun): Promise<unknown> {
   const { env } = r.plan;
   const rs = restoreOf(r);
-  const { volumePath, dataDir, socketDir } = paths(r);
+  const { postgres, volumePath, dataDir, socketDir } = paths(r);
   switch (r.step.verb) {
     case 'restore-stop': {
       const svc = backedUpService(r.deps, env, r.step.service);
-      let flushed = 'server not running: WAL archived so far is what can be restored';
-      if (svc.running) {
+      let flushed = postgres ? 'server not running: WAL archived so far is what can be restored' : `nothing to flush: a${svc.kind === 'etcd' ? 'n etcd snapshot' : ' volume archive'} is whole`;
+      if (postgres && svc.running) {
         // A WAL switch, waited for until archived: a restore can reach the last second before the stop.
         flushed = await svc.engine.flush().then(
           () => 'WAL switched and archived',
@@ -53,6 +55,8 @@ export async function doRestoreStep(r: StepRun): Promise<unknown> {
       if (existsSync(volumePath) && !existsSync(rs.asidePath)) renameSync(volumePath, rs.asidePath);
       if (existsSync(rs.asidePath)) r.deps.store.putVolume(env, rs.aside, rs.asidePath);
       mkdirSync(volumePath, { recursive: true, mode: 0o700 });
+      r.deps.store.addEvent(env, 'volume-kept-aside', `volume of ${r.step.service} kept aside as ${rs.aside} (${rs.asidePath}) before a restore`, { service: r.step.service });
+      if (!postgres || !socketDir) return { aside: rs.aside, path: rs.asidePath };
       // Files beside the data directory (the bootstrap marker) come along; data and socket dir do not.
       if (existsSync(rs.asidePath)) {
         for (const name of readdirSync(rs.asidePath)) {
@@ -63,7 +67,6 @@ export async function doRestoreStep(r: StepRun): Promise<unknown> {
       if (!existsSync(join(volumePath, '.symphony-bootstrap'))) writeFileSync(join(volumePath, '.symphony-bootstrap'), `restored ${new Date().toISOString()}\n`);
       mkdirSync(socketDir, { recursive: true, mode: 0o700 });
       for (const d of [volumePath, socketDir]) ownByServer(d);
-      r.deps.store.addEvent(env, 'volume-kept-aside', `volume of ${r.step.service} kept aside as ${rs.aside} (${rs.asidePath}) before a restore`, { service: r.step.service });
       return { aside: rs.aside, path: rs.asidePath };
     }
     case 'restore-fetch': {
@@ -72,7 +75,7 @@ export async function doRestoreStep(r: StepRun): Promise<unknown> {
       }
       rmSync(dataDir, { recursive: true, force: true });
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      ownByServer(dataDir);
+      if (postgres) ownByServer(dataDir);
       const svc = backedUpService(r.deps, env, r.step.service);
       const started = Date.now();
       await svc.engine.restoreInto(dataDir, rs.target);

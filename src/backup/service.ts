@@ -5,8 +5,11 @@ import { writeArchiveConfig } from '../kinds/postgres/archive.js';
 import { PASSWORD_ENV, postgresLayout, type PostgresLayout } from '../kinds/postgres/index.js';
 import type { ReleaseConfig } from '../plan/types.js';
 import { BackupError } from './errors.js';
-import { backupLayout, type BackupLayout } from './layout.js';
+import { backedUpKind, backupLayout, type BackedUpKind, type BackupLayout } from './layout.js';
 import { PgBackRest } from './pgbackrest/driver.js';
+import { etcdSnapshotFormat, volumeArchiveFormat } from './snapshots/formats.js';
+import { SnapshotRepo } from './snapshots/repo.js';
+import type { Backup } from './types.js';
 
 /** A service with a `backup:` section at its current release, and its engine. */
 export interface BackedUpService {
@@ -15,9 +18,11 @@ export interface BackedUpService {
   release: string;
   config: ReleaseConfig;
   layout: BackupLayout;
-  server: PostgresLayout;
-  engine: PgBackRest;
-  /** The superuser password (never logged; the engine and verify need it). */
+  kind: BackedUpKind;
+  /** The postgres server's layout; null for the other kinds. */
+  server: PostgresLayout | null;
+  engine: Backup & { walRange(): Promise<{ min: string; max: string } | null> };
+  /** The superuser password of a postgres server (never logged; the engine and verify need it); '' otherwise. */
   password: string;
   /** The current release's server process runs. */
   running: boolean;
@@ -29,20 +34,27 @@ export function backedUpService(deps: ExecDeps, env: string, service: string): B
   if (!rec?.currentRelease) throw new NotFoundError(`no service ${service} in environment ${env}`, 'see what exists with: symphony status');
   const config = deps.store.release(rec.currentRelease)?.config as ReleaseConfig | undefined;
   if (!config) throw new NotFoundError(`release ${rec.currentRelease} of ${service} is not recorded`, 'run: symphony apply');
-  if (config.kind !== 'postgres') {
-    throw new BackupError(service, `is a ${config.kind} service; backups are built for postgres services so far`, 'etcd snapshots and volume archives are not built yet (docs/backups.md)');
+  const kind = backedUpKind(config);
+  if (!kind) {
+    throw new BackupError(service, `is a ${config.kind} service; Symphony backs up postgres and etcd services and plain volumes of apps`, 'a cluster service takes its consistent copy with cluster.snapshot during a roll (docs/backups.md)');
   }
   const ctx = kindCtx(env, config);
   const layout = backupLayout(ctx);
   if (!layout) {
     throw new BackupError(service, 'has no backup: section at its current release', `add backup: { retention: { full: 4 } } to services.${service} in the stack file, then run: symphony apply`);
   }
-  const server = postgresLayout(ctx);
-  writeArchiveConfig(ctx, server);
-  const password = deps.vault.substitute(env, config.instances[0]?.env[PASSWORD_ENV] ?? '');
   const running = deps.store.instances(env, { release: rec.currentRelease, live: true }).some((i) => isRunning(deps, i));
-  return { env, service, release: rec.currentRelease, config, layout, server, engine: new PgBackRest(layout, password), password, running };
+  const base = { env, service, release: rec.currentRelease, config, layout, kind, running };
+  if (kind === 'postgres') {
+    const server = postgresLayout(ctx);
+    writeArchiveConfig(ctx, server);
+    const password = deps.vault.substitute(env, config.instances[0]?.env[PASSWORD_ENV] ?? '');
+    return { ...base, server, engine: new PgBackRest(layout, password), password };
+  }
+  const format = kind === 'etcd' ? etcdSnapshotFormat(ctx) : volumeArchiveFormat(service, ctx.volumePath!);
+  return { ...base, server: null, engine: new SnapshotRepo(service, layout.repoPath, format), password: '' };
 }
+
 
 /** Every service of every environment whose current release has a `backup:` section. */
 export function backedUpServices(deps: ExecDeps): Array<{ env: string; service: string; config: ReleaseConfig }> {
@@ -50,9 +62,9 @@ export function backedUpServices(deps: ExecDeps): Array<{ env: string; service: 
   const out: Array<{ env: string; service: string; config: ReleaseConfig }> = [];
   for (const env of envs) {
     for (const s of deps.store.services(env)) {
-      if (s.kind !== 'postgres' || !s.currentRelease) continue;
+      if (!s.currentRelease) continue;
       const config = deps.store.release(s.currentRelease)?.config as ReleaseConfig | undefined;
-      if (config && backupLayout(kindCtx(env, config))) out.push({ env, service: s.name, config });
+      if (config && backedUpKind(config) && backupLayout(kindCtx(env, config))) out.push({ env, service: s.name, config });
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PostgresLayout } from '../kinds/postgres/index.js';
 import { asServerUser, serverUser } from '../kinds/postgres/server-user.js';
 import { shellQuote } from '../kinds/postgres/settings.js';
 import { tearDown } from '../rehearse/teardown.js';
@@ -14,12 +15,12 @@ function scratchDir(svc: BackedUpService): string {
   return join(svc.layout.dir, `verify-${Date.now().toString(36)}`);
 }
 
-async function queryWhenPromoted(port: number, svc: BackedUpService, sql: string, timeoutMs: number): Promise<string> {
+async function queryWhenPromoted(port: number, server: PostgresLayout, password: string, sql: string, timeoutMs: number): Promise<string> {
   const { default: pg } = await import('pg');
   const deadline = Date.now() + timeoutMs;
   let last = 'no connection yet';
   while (Date.now() < deadline) {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: svc.server.user, database: svc.server.database, password: svc.password, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: server.user, database: server.database, password, connectionTimeoutMillis: 2000 });
     try {
       await client.connect();
       const rec = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
@@ -51,10 +52,12 @@ async function queryWhenPromoted(port: number, svc: BackedUpService, sql: string
  */
 export async function verifyBackup(svc: BackedUpService, backup: string, check: string): Promise<VerificationRecord> {
   const started = Date.now();
+  const server = svc.server;
+  if (!server) throw new Error(`${svc.service} is not a postgres service: verify its ${svc.kind} backups with verifySnapshot`);
   const dir = scratchDir(svc);
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'run');
-  const [port] = await distinctFreePorts(1, [svc.server.port]);
+  const [port] = await distinctFreePorts(1, [server.port]);
   const driver = getRuntimeDriver('process', { scope: dir });
   let ok = false;
   let detail: string;
@@ -63,11 +66,11 @@ export async function verifyBackup(svc: BackedUpService, backup: string, check: 
     const user = serverUser();
     if (user) for (const d of [dir, socketDir]) chownSync(d, user.uid, user.gid);
     await svc.engine.restoreInto(dataDir, { backup });
-    const [cmd, args] = asServerUser(join(svc.server.binDir, 'postgres'), [
+    const [cmd, args] = asServerUser(join(server.binDir, 'postgres'), [
       '-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'archive_mode=off', '-c', 'wal_init_zero=off',
     ]);
     await driver.start({ id: `verify-${svc.service}`, service: svc.service, release: backup, command: 'exec ' + [cmd, ...args].map(shellQuote).join(' '), cwd: dir, env: {}, logDir: join(dir, 'logs') });
-    detail = await queryWhenPromoted(port, svc, check, 120_000);
+    detail = await queryWhenPromoted(port, server, svc.password, check, 120_000);
     ok = true;
   } catch (err) {
     detail = (err as Error).message;

@@ -80,20 +80,6 @@ const Common = {
   env: EnvMap.optional(),
 };
 
-export const AppService = z
-  .strictObject({
-    ...Common,
-    run: z.string().min(1).describe('command line started by the process runtime'),
-    build: z.string().min(1).optional().describe('pipeline runs: shell command run once per commit in its own copy, before any stage'),
-    dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
-    replicas: z.number().int().min(0).max(100).optional(),
-    listens: z.boolean().optional().describe('the app serves on $PORT, so its default health is a TCP probe even when no route targets it (default: true when a route targets it)'),
-    health: HealthSpec.optional(),
-    deploy: DeploySpec.optional(),
-    runtime: z.string().optional().describe('runtime driver name (default: process)'),
-  })
-  .describe('A stateless app run as processes');
-
 /** A cron pattern (5 or 6 fields) that croner accepts. */
 const CronPattern = z.string().refine(
   (p) => {
@@ -107,18 +93,45 @@ const CronPattern = z.string().refine(
   { message: 'must be a cron pattern such as "0 3 * * *" (minute hour day month weekday)' },
 );
 
+const Retention = z
+  .union([z.strictObject({ full: z.number().int().min(1).max(1000) }), z.strictObject({ days: z.number().int().min(1).max(3650) })], {
+    error: 'must be { full: <count> } or { days: <count> }',
+  })
+  .optional();
+
+/** `backup:` of an etcd service or an app's plain volume: whole images (snapshots, archives), so full backups only. */
+export const SnapshotBackupSection = z
+  .strictObject({
+    schedule: z.strictObject({ full: CronPattern.optional() }).optional().describe('cron pattern of the backups, run by the agent; without it backups are taken by hand (symphony backup now)'),
+    retention: Retention.describe('which backups are kept (default { full: 4 })'),
+    verify: z.strictObject({ schedule: CronPattern.optional().describe('when the newest backup is checked against its SHA-256 and restored into a scratch directory') }).optional(),
+    repository: z.string().min(1).optional().describe('directory of the backup repository, relative to the stack file (default: under the state dir)'),
+  })
+  .describe('Scheduled etcd snapshots or volume archives, each with a SHA-256 manifest');
+
+export const AppService = z
+  .strictObject({
+    ...Common,
+    run: z.string().min(1).describe('command line started by the process runtime'),
+    build: z.string().min(1).optional().describe('pipeline runs: shell command run once per commit in its own copy, before any stage'),
+    dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
+    replicas: z.number().int().min(0).max(100).optional(),
+    listens: z.boolean().optional().describe('the app serves on $PORT, so its default health is a TCP probe even when no route targets it (default: true when a route targets it)'),
+    health: HealthSpec.optional(),
+    deploy: DeploySpec.optional(),
+    runtime: z.string().optional().describe('runtime driver name (default: process)'),
+    backup: SnapshotBackupSection.optional().describe('archives of the volume (needs volume:)'),
+  })
+  .refine((a) => a.backup === undefined || a.volume !== undefined, { message: 'a backup archives the service\'s volume: add volume: <name> to it', path: ['backup'] })
+  .describe('A stateless app run as processes');
+
 export const BackupSection = z
   .strictObject({
     schedule: z
       .strictObject({ full: CronPattern.optional(), diff: CronPattern.optional(), incr: CronPattern.optional() })
       .optional()
       .describe('cron patterns per backup type, run by the agent; without it backups are taken by hand (symphony backup now)'),
-    retention: z
-      .union([z.strictObject({ full: z.number().int().min(1).max(1000) }), z.strictObject({ days: z.number().int().min(1).max(3650) })], {
-        error: 'must be { full: <count> } or { days: <count> }',
-      })
-      .optional()
-      .describe('which backups are kept (default { full: 4 }); older ones and the WAL only they need are expired'),
+    retention: Retention.describe('which backups are kept (default { full: 4 }); older ones and the WAL only they need are expired'),
     verify: z
       .strictObject({
         schedule: CronPattern.optional().describe('when the newest backup is restored into a throwaway server and checked'),
@@ -162,6 +175,7 @@ export const EtcdService = z
       settings: Settings.optional(),
     }),
     deploy: DeploySpec.optional(),
+    backup: SnapshotBackupSection.optional(),
   })
   .describe('An etcd cluster, one volume per member');
 

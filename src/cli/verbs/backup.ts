@@ -46,9 +46,9 @@ function renderVerification(v: VerificationRecord): string {
   return `verification of ${v.backup} (${v.service}) ${v.ok ? 'passed' : 'FAILED'} in ${(v.durationMs / 1000).toFixed(1)} s: ${v.detail}`;
 }
 
-/** `symphony backup now|list|verify <service>`: pgBackRest backups taken and checked by the agent. */
+/** `symphony backup now|list|verify <service>`: backups (pgBackRest, etcd snapshots, volume archives) taken and checked by the agent. */
 export function registerBackup(program: Command): void {
-  const backup = program.command('backup').description('backups of a postgres service: take one now, list them, verify one by restoring it');
+  const backup = program.command('backup').description('backups of a postgres or etcd service or an app\'s volume: take one now, list them, verify one by restoring it');
   withCommon(backup.command('now <service>').description('take a backup now (the agent runs it; --wait to wait for it)'))
     .option('--type <type>', 'full, diff or incr', 'full')
     .option('--wait', 'wait until the backup is in the repository')

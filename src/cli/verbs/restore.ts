@@ -36,7 +36,7 @@ async function confirm(o: RestoreOptions, service: string): Promise<boolean> {
 
 /** `symphony restore <service> --to <time> | --backup <id>`: a journaled operation; the current volume is kept aside. */
 export function registerRestore(program: Command): void {
-  withCommon(program.command('restore <service>').description('restore a postgres service to a moment or a backup; its current volume is kept aside, never deleted'))
+  withCommon(program.command('restore <service>').description('restore a service with backups to a moment or a backup; its current volume is kept aside, never deleted'))
     .option('--to <time>', 'ISO time to restore to (any second since the oldest kept backup)')
     .option('--backup <id>', 'restore this backup, to the moment it ended')
     .option('--into <name>', 'restore beside the live service for inspection (not built yet)')
