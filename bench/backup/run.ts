@@ -105,6 +105,13 @@ async function main(): Promise<void> {
     const su = new pg.Client({ ...conn, user: 'postgres' });
     await su.connect();
     await su.query('CHECKPOINT');
+    // The fill's WAL is still being archived: wait for archive-push to catch up, as it has on a server that runs for a while.
+    const seg = (await su.query<{ f: string }>('SELECT pg_walfile_name(pg_switch_wal()) AS f')).rows[0].f;
+    for (let i = 0; i < 600; i++) {
+      const last = (await su.query<{ w: string | null }>('SELECT last_archived_wal AS w FROM pg_stat_archiver')).rows[0].w;
+      if (last !== null && last >= seg) break;
+      await sleep(500);
+    }
     await su.end();
     note(`database ${(dbBytes / 1e6).toFixed(0)} MB; writer at ${RATE} rows/s, ${BASELINE_MS / 1000} s before any backup`);
     const writer = await startWriter(conn, RATE, CONNECTIONS, 1);
