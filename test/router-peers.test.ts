@@ -122,6 +122,24 @@ describe('router as 2 peer processes', () => {
     expect((await Promise.all(held)).map((a) => a.status)).toEqual(Array(6).fill(200));
   });
 
+  it('a follower that replaces a killed one while a route is paused holds its requests too', async () => {
+    const port = await freePort();
+    await client.setRoute(route('held-new', port, [backend('blue', 100, [blue])]));
+    await client.pause('held-new', 30_000);
+    const [victim] = await followerPids();
+    process.kill(victim, 'SIGKILL');
+    await waitFor(async () => {
+      const f = await followerPids();
+      return f.length === 1 && f[0] !== victim;
+    });
+    // New connections go to either process; none may reach the app before resume.
+    const held = Array.from({ length: 20 }, () => fresh(port, '/held-by-new-follower'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(blue.hits.get('/held-by-new-follower') ?? 0).toBe(0);
+    expect(await client.resume('held-new')).toBe(20);
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual(Array(20).fill(200));
+  });
+
   it('closes an SSE stream held by a follower on closeLongLived', async () => {
     const port = await freePort();
     await client.setRoute(route('sse', port, [backend('blue', 100, [blue])]));

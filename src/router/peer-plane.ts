@@ -30,6 +30,9 @@ export class PeerPlane implements PlaneLink {
   private readonly followers = new Set<RemotePlane>();
   private readonly routeOfPort = new Map<number, string>();
   private config: RouterConfig = { version: 0, routes: [] };
+  /** Paused routes and when each pause ends (ms since the epoch): a follower that joins later is paused too. */
+  private readonly paused = new Map<string, number>();
+  private pauseVersion = 0;
   private closing = false;
   private deaths: number[] = [];
   /** Followers replaced since this leader started. */
@@ -63,10 +66,16 @@ export class PeerPlane implements PlaneLink {
       const adopted = new Set<number>();
       const missing = (): [number, string][] => [...this.routeOfPort].filter(([port]) => !adopted.has(port) && this.local.serverOf(port) !== undefined);
       let sent: RouterConfig | null = null;
-      while (sent !== this.config || missing().length > 0) {
+      let sentPauses = -1;
+      while (sent !== this.config || sentPauses !== this.pauseVersion || missing().length > 0) {
         if (sent !== this.config) {
           sent = this.config;
           await f.call({ op: 'install', args: [sent] });
+        }
+        // Pauses before sockets: a request the new follower accepts on a paused route waits like the others.
+        if (sentPauses !== this.pauseVersion) {
+          sentPauses = this.pauseVersion;
+          await this.sendPauses(f);
         }
         for (const [port, routeId] of missing()) {
           const server = this.local.serverOf(port);
@@ -82,6 +91,16 @@ export class PeerPlane implements PlaneLink {
     if (this.closing) return void f.child.kill('SIGKILL');
     this.followers.add(f);
     this.opts.log.info({ pid: f.pid, version: this.config.version }, 'router follower ready');
+  }
+
+  /** Bring a joining follower's pauses to the leader's: paused routes with the time they have left, the others resumed. */
+  private async sendPauses(f: RemotePlane): Promise<void> {
+    const now = Date.now();
+    for (const route of this.config.routes) {
+      const until = this.paused.get(route.id);
+      if (until !== undefined && until > now) await f.call({ op: 'pause', args: [route.id, until - now] });
+      else await f.call({ op: 'resume', args: [route.id] });
+    }
   }
 
   private onExit(f: RemotePlane, code: number | null, signal: string | null): void {
@@ -130,10 +149,14 @@ export class PeerPlane implements PlaneLink {
   }
 
   async pause(routeId: string, timeoutMs: number): Promise<void> {
+    this.paused.set(routeId, Date.now() + timeoutMs);
+    this.pauseVersion++;
     await this.all({ op: 'pause', args: [routeId, timeoutMs] }, () => this.local.pause(routeId, timeoutMs));
   }
 
   async resume(routeId: string): Promise<number> {
+    this.paused.delete(routeId);
+    this.pauseVersion++;
     return sum(await this.all({ op: 'resume', args: [routeId] }, () => this.local.resume(routeId)));
   }
 
