@@ -4,6 +4,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkVersionChange, postgresKind, PostgresKindError, binDirFor } from '../src/kinds/postgres/index.js';
 import type { KindContext } from '../src/kinds/types.js';
+import { changedSettings, reloadVerdict } from '../src/kinds/postgres/reload.js';
+import { postgresLayout } from '../src/kinds/postgres/settings.js';
 import { startTestPostgres, type TestPostgres } from './helpers/postgres.js';
 
 function ctxOf(spec: Record<string, unknown>, ports: Record<string, number> = { port: 32001 }): KindContext {
@@ -16,7 +18,11 @@ describe('postgres kind (pure parts)', () => {
     const [draft] = postgresKind.instances(ctx);
     expect(draft.port).toBe(32001);
     expect(draft.volumePath).toBe('/srv/vol/db');
-    expect(draft.command).toContain('/usr/lib/postgresql/15/bin/postgres -D /srv/vol/db/data -p 32001 -c listen_addresses=127.0.0.1 -k /srv/vol/db/run -c max_connections=50 -c shared_buffers=64MB -c wal_init_zero=off');
+    expect(draft.command).toMatch(/\/usr\/lib\/postgresql\/15\/bin\/postgres -D \/srv\/vol\/db\/data -p 32001 -c listen_addresses=127.0.0.1 -k \/srv\/vol\/db\/run$/m);
+    // Settings go to a file a reload can change, written by the command itself (a here-document).
+    expect(draft.command).toContain("cat > /srv/vol/db/postgresql.symphony.conf <<'SYMPHONY_SETTINGS_EOF'\n# Written by Symphony");
+    expect(draft.command).toContain("\nmax_connections = '50'\nshared_buffers = '64MB'\nwal_init_zero = 'off'\nsymphony.settings_digest = '");
+    expect(draft.command).toContain(`include_if_exists = '\\''../postgresql.symphony.conf'\\''`);
     expect(draft.env.POSTGRES_PASSWORD).toBe('${secrets.db.password}');
     expect(postgresKind.stablePorts(ctx)).toEqual(['port']);
     expect(postgresKind.replaceMode(ctx)).toBe('in-place');
@@ -25,8 +31,8 @@ describe('postgres kind (pure parts)', () => {
 
   it('a setting in the stack file overrides the server defaults', () => {
     const [draft] = postgresKind.instances(ctxOf({ postgres: { version: '15', settings: { wal_init_zero: 'on' } } }));
-    expect(draft.command).toContain('-c wal_init_zero=on');
-    expect(draft.command).not.toContain('wal_init_zero=off');
+    expect(draft.command).toContain("wal_init_zero = 'on'");
+    expect(draft.command).not.toContain("wal_init_zero = 'off'");
   });
 
   it('uses spec.postgres.port over the allocated one and derives attributes', () => {
@@ -49,6 +55,23 @@ describe('postgres kind (pure parts)', () => {
     expect(checkVersionChange('15', '15')).toEqual({ action: 'none', note: 'same version' });
     expect(checkVersionChange('15.3', '15.4').action).toBe('in-place');
     expect(() => checkVersionChange('15', '16')).toThrow(/major version change 15 → 16 is not supported/);
+  });
+});
+
+describe('reload or restart (pure)', () => {
+  const layout = (settings: Record<string, string>, port = 32001) => postgresLayout(ctxOf({ postgres: { version: '15', settings } }, { port }));
+  it('lists changed and removed settings, or null when the server itself changes', () => {
+    expect(changedSettings(layout({ work_mem: '4MB', a_b: '1' }), layout({ work_mem: '8MB' }), '15', '15')).toEqual(['a_b', 'work_mem']);
+    expect(changedSettings(layout({ work_mem: '4MB' }), layout({ work_mem: '4MB' }), '15', '15')).toEqual([]);
+    expect(changedSettings(layout({}), layout({}, 32002), '15', '15')).toBeNull();
+    expect(changedSettings(layout({}), layout({}), '15.3', '15.4')).toBeNull();
+  });
+  it('reloads only when every changed setting has a sighup, superuser or user context', () => {
+    expect(reloadVerdict(['work_mem', 'log_min_duration_statement'], { work_mem: 'user', log_min_duration_statement: 'superuser' }).reload).toBe(true);
+    expect(reloadVerdict(['work_mem', 'shared_buffers'], { work_mem: 'user', shared_buffers: 'postmaster' })).toMatchObject({ reload: false, why: 'shared_buffers (context postmaster) needs a restart' });
+    expect(reloadVerdict(['log_connections'], { log_connections: 'superuser-backend' }).reload).toBe(false);
+    expect(reloadVerdict(['pg_stat_statements.track'], {}).why).toBe('pg_stat_statements.track (unknown to the server) needs a restart');
+    expect(reloadVerdict(null, {}).reload).toBe(false);
   });
 });
 

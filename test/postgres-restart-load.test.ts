@@ -17,10 +17,10 @@ import { cleanup, json, stackDir, symphony } from './helpers/cli.js';
 // every new connection must succeed.
 
 const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
-const stackText = (port: number, workMem: string): string => `name: restart-load
+const stackText = (port: number, maxConnections: string): string => `name: restart-load
 services:
   db:
-    postgres: { version: "15", port: ${port}, settings: { work_mem: ${workMem} } }
+    postgres: { version: "15", port: ${port}, settings: { max_connections: ${maxConnections} } }
     volume: db-data
 `;
 
@@ -79,7 +79,7 @@ async function probe(stop: () => boolean, out: Attempt[]): Promise<void> {
 
 beforeAll(async () => {
   port = await freePort();
-  dir = stackDir({ 'symphony.yaml': stackText(port, '4MB') });
+  dir = stackDir({ 'symphony.yaml': stackText(port, '100') });
   state = join(dir, '.symphony');
   chmodSync(dir, 0o755);
   mkdirSync(join(state, 'volumes', 'default'), { recursive: true, mode: 0o711 });
@@ -116,7 +116,7 @@ describe('postgres settings change under pgbench load', () => {
     const persistent = pgbench(['-c', '4', '-j', '2', '-T', '20', '--max-tries=3', '--failures-detailed']);
     await sleep(2000);
 
-    writeFileSync(join(dir, 'symphony.yaml'), stackText(port, '8MB'));
+    writeFileSync(join(dir, 'symphony.yaml'), stackText(port, '110'));
     const applied = await symphony(['apply', '--yes', '--json'], { cwd: dir });
     expect(applied.code, applied.stderr + applied.stdout).toBe(0);
     const steps = json<{ steps: StepRecord[] }>(applied).steps;
@@ -148,7 +148,7 @@ describe('postgres settings change under pgbench load', () => {
     const now = s2.service('default', 'db')!;
     s2.close();
     expect(now.currentRelease).not.toBe(before.currentRelease);
-    expect(await scalar<string>("SELECT current_setting('work_mem') AS v")).toBe('8MB');
+    expect(await scalar<string>("SELECT current_setting('max_connections') AS v")).toBe('110');
     expect(await scalar<string>('SELECT pg_postmaster_start_time()::text AS v')).not.toBe(startedAt);
     expect(statSync(join(volume, 'data')).ino).toBe(inode);
     expect(readFileSync(join(volume, 'data', 'PG_VERSION'), 'utf8').trim()).toBe('15');

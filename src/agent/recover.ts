@@ -12,6 +12,8 @@ export async function recover(deps: ExecDeps): Promise<{ adopted: number; orphan
   const { store, driver } = deps;
   const observed = await driver.list();
   const byId = new Map(observed.map((o) => [o.id, o]));
+  // An instance handed over to a new release (src/apply/in-place.ts) runs under its old stamp.
+  const byHandle = new Map(observed.map((o) => [`${o.pid}:${o.startTime}`, o]));
   let adopted = 0;
   let orphans = 0;
   let dead = 0;
@@ -19,8 +21,8 @@ export async function recover(deps: ExecDeps): Promise<{ adopted: number; orphan
   const claimed = new Set<string>();
   for (const env of envs) {
     for (const i of store.instances(env, { live: true })) {
-      const o = byId.get(i.id);
       const h = handleOf(i);
+      const o = byId.get(i.id) ?? (h ? byHandle.get(`${h.pid}:${h.startTime}`) : undefined);
       if (o && (!h || h.pid !== o.pid || h.startTime !== o.startTime)) {
         store.updateInstance(i.id, { pid: o.pid, startTime: o.startTime, status: i.status === 'stopping' ? 'stopping' : 'running' });
         adopted++;
@@ -33,7 +35,7 @@ export async function recover(deps: ExecDeps): Promise<{ adopted: number; orphan
       } else if (i.status === 'stopping' || i.status === 'starting') {
         store.updateInstance(i.id, { status: i.status === 'stopping' ? 'stopped' : 'crashed' });
       }
-      if (o) claimed.add(i.id);
+      if (o) claimed.add(o.id);
     }
   }
   for (const o of observed) {

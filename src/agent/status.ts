@@ -126,8 +126,10 @@ export async function drift(deps: ExecDeps, env: string): Promise<DriftItem[]> {
     if (i.status === 'crashed') items.push({ service: i.service, instance: i.id, recorded: 'crashed, waiting for restart', observed: alive ? 'running' : 'not running' });
   }
   const known = new Set(store.db.prepare(`SELECT id FROM instances WHERE status NOT IN ('stopped', 'failed')`).pluck().all() as string[]);
+  // A process handed over to a new release keeps its old stamp: known by pid + start time.
+  const handles = new Set(recorded.map((i) => `${i.pid}:${i.startTime}`));
   for (const o of observed) {
-    if (!known.has(o.id) && store.release(o.release)?.env === env) items.push({ service: o.service, instance: o.id, recorded: 'not recorded', observed: `running (pid ${o.pid})` });
+    if (!known.has(o.id) && !handles.has(`${o.pid}:${o.startTime}`) && store.release(o.release)?.env === env) items.push({ service: o.service, instance: o.id, recorded: 'not recorded', observed: `running (pid ${o.pid})` });
   }
   for (const s of store.services(env)) {
     if (!s.currentRelease) continue;

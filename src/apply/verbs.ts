@@ -6,6 +6,7 @@ import type { InstanceRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
 import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, waitInstanceHealthy } from './instances.js';
 import { rollMembers } from './roll.js';
+import { replaceInPlace } from './in-place.js';
 import { canaryShift, rollingReplace } from './shift.js';
 import { migrateComplete, migrateRollback, migrateStart } from './migrate.js';
 import { doRestoreStep, undoRestoreStep } from '../backup/restore-steps.js';
@@ -102,15 +103,8 @@ export async function doStep(r: StepRun): Promise<unknown> {
       store.setReleaseStatus(step.previous, 'retired');
       return null;
     }
-    case 'replace-in-place': {
-      const cfg = releaseConfig(r, release!);
-      const fresh = live(r, release).filter((i) => isRunning(r.deps, i));
-      if (fresh.length < cfg.instances.length) {
-        await stopAll(r, live(r, step.previous), cfg.deploy.graceMs);
-        await startAll(r, release!);
-      }
-      return null;
-    }
+    case 'replace-in-place':
+      return replaceInPlace(r);
     case 'roll':
       await rollMembers(r, releaseConfig(r, release!), step.previous!);
       return null;

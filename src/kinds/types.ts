@@ -37,6 +37,8 @@ export interface InstanceDraft {
   volumePath?: string;
   /** Signal that stops it gracefully (default SIGTERM). */
   stopSignal?: NodeJS.Signals;
+  /** It holds the other instances' clients while they restart (a pooler): replaced first, never held itself. */
+  holds?: boolean;
 }
 
 /** What a new release's health gate checks, and how to change it. */
@@ -45,6 +47,23 @@ export interface HealthRule {
   rule: string;
   /** How to judge it differently, for the message of a failed gate. */
   change: string;
+}
+
+/**
+ * How a kind replaced in place (postgres) changes its running instance: without a new
+ * process when it can, and with its dependants' connections held when it cannot.
+ */
+export interface InPlaceHooks {
+  /** Apply the change from one release to the next to the running instance; `reloaded: false` when a new process is needed. */
+  reload(from: KindContext, to: KindContext, env: Record<string, string>): Promise<{ reloaded: boolean; detail: string }>;
+  /**
+   * Run `restart` (stop the old server, start the new one, wait until it is healthy)
+   * while dependants' connections are held rather than refused, e.g. by a pooler's
+   * PAUSE … RESUME; `held` says whether they were.
+   */
+  hold<T>(ctx: KindContext, env: Record<string, string>, restart: () => Promise<T>): Promise<{ result: T; held: boolean; detail: string }>;
+  /** Let held connections through (a hold a crashed agent left); a no-op when nothing is held. */
+  resume(ctx: KindContext, env: Record<string, string>): Promise<void>;
 }
 
 export type ReplaceMode = 'blue-green' | 'in-place' | 'cluster-rolling';
@@ -78,6 +97,8 @@ export interface ServiceKind {
   prepare?(ctx: KindContext, env: Record<string, string>, driver: RuntimeDriver): Promise<void>;
   /** Kind-specific probe of one instance (used when `health` returns null). */
   probe?(ctx: KindContext, draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult>;
+  /** Reload instead of restart, and hold dependants around a restart (in-place kinds). */
+  inPlace?: InPlaceHooks;
   /** Whole-cluster view for cluster-rolling replacement (etcd and other replicated kinds). */
   cluster?(ctx: KindContext): ClusterProbe;
 }

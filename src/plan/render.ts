@@ -38,7 +38,7 @@ export function renderPlan(plan: Plan): string {
 function strategyNote(plan: Plan, release: string | null): string {
   const cfg = release ? plan.releases[release] : undefined;
   if (!cfg) return '';
-  if (cfg.deploy.replaceMode === 'in-place') return ' (in place on the same volume: new connections wait briefly during the restart)';
+  if (cfg.deploy.replaceMode === 'in-place') return ' (in place on the same volume: a reload when every changed setting allows it, else a restart with connections held by the pooler)';
   if (cfg.deploy.replaceMode === 'cluster-rolling') return ' (cluster-rolling, one member at a time)';
   return ` (${cfg.deploy.strategy})`;
 }

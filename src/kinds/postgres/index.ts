@@ -3,7 +3,8 @@ import type { InstanceDraft, KindContext, ServiceKind } from '../types.js';
 import { writeArchiveConfig } from './archive.js';
 import { PASSWORD_ENV, preparePostgres } from './initdb.js';
 import { asServerUser, serverUser } from './server-user.js';
-import { postgresLayout, shellQuote } from './settings.js';
+import { postgresLayout, settingsFileText, SETTINGS_INCLUDE, shellQuote, type PostgresLayout } from './settings.js';
+import { reloadInPlace } from './reload.js';
 import { staleLockGuard } from './stale-lock.js';
 
 export { checkVersionChange, postgresLayout, binDirFor, defaultRoleName, type PostgresLayout, type VersionChange } from './settings.js';
@@ -17,12 +18,30 @@ export function passwordPlaceholder(service: string): string {
 
 /**
  * Shell command of the server process (dropping root to the postgres account when needed),
- * after removing a lock file a killed server left ({@link staleLockGuard}).
+ * after removing a lock file a killed server left ({@link staleLockGuard}) and writing the
+ * release's settings file ({@link settingsLines}).
  */
 export function serverCommand(ctx: KindContext): string {
   const layout = postgresLayout(ctx);
   const [cmd, args] = asServerUser(`${layout.binDir}/postgres`, layout.args);
-  return staleLockGuard(layout.dataDir, layout.socketDir) + '\nexec ' + [cmd, ...args].map(shellQuote).join(' ');
+  return [staleLockGuard(layout.dataDir, layout.socketDir), ...settingsLines(layout), 'exec ' + [cmd, ...args].map(shellQuote).join(' ')].join('\n');
+}
+
+/**
+ * Shell lines that write the settings file (a here-document, so no value is interpreted)
+ * and make postgresql.conf include it once. In the command, so every start of the release,
+ * a supervisor restart included, runs with the release's own settings.
+ */
+function settingsLines(layout: PostgresLayout): string[] {
+  const conf = shellQuote(`${layout.dataDir}/postgresql.conf`);
+  const file = shellQuote(layout.settingsPath);
+  const user = serverUser();
+  return [
+    `cat > ${file} <<'SYMPHONY_SETTINGS_EOF'`,
+    settingsFileText(layout.settings) + 'SYMPHONY_SETTINGS_EOF',
+    user ? `chown ${user.uid}:${user.gid} ${file} && chmod 0600 ${file}` : `chmod 0600 ${file}`,
+    `grep -qxF ${shellQuote(SETTINGS_INCLUDE)} ${conf} || printf '\\n%s\\n' ${shellQuote(SETTINGS_INCLUDE)} >> ${conf}`,
+  ];
 }
 
 async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
@@ -92,4 +111,11 @@ export const postgresKind: ServiceKind = {
     writeArchiveConfig(ctx, layout);
   },
   probe,
+  inPlace: {
+    reload: reloadInPlace,
+    async hold(_ctx, _env, restart) {
+      return { result: await restart(), held: false, detail: 'no pooler: new connections are refused while the server restarts' };
+    },
+    async resume() {},
+  },
 };

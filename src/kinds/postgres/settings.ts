@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostgresServiceSpec } from '../../spec/schema.js';
@@ -17,9 +18,18 @@ export interface PostgresLayout {
   database: string;
   dataDir: string;
   socketDir: string;
-  /** Arguments of the `postgres` server process after the binary. */
+  /** Arguments of the `postgres` server process after the binary (paths, port, listen address: what only a restart changes). */
   args: string[];
+  /** Server settings (Symphony's defaults, archiving, the stack file's), sorted by name: written to {@link settingsPath}. */
+  settings: Record<string, string>;
+  /** `<volume>/postgresql.symphony.conf`, included at the end of the data dir's postgresql.conf: a reload can change it. */
+  settingsPath: string;
 }
+
+/** The line that makes the data dir's postgresql.conf read {@link PostgresLayout.settingsPath}. Relative, so a copied data dir reads its own volume's file. */
+export const SETTINGS_INCLUDE = "include_if_exists = '../postgresql.symphony.conf'";
+/** A setting in the file naming its content: after a reload, a new session sees the new digest. */
+export const DIGEST_SETTING = 'symphony.settings_digest';
 
 /**
  * Identifier-safe default for user and database: the stack name with dashes as
@@ -73,12 +83,16 @@ export function postgresLayout(ctx: KindContext): PostgresLayout {
   const dataDir = join(ctx.volumePath, 'data');
   const socketDir = join(ctx.volumePath, 'run');
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', socketDir];
-  const settings = { ...SERVER_DEFAULTS, ...archiveSettingsOf(ctx), ...pg.settings };
-  for (const [key, value] of Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))) {
+  const merged = { ...SERVER_DEFAULTS, ...archiveSettingsOf(ctx), ...pg.settings };
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(merged).sort(([a], [b]) => a.localeCompare(b))) {
     if (!/^[a-z_][a-z0-9_.]*$/.test(key)) {
       throw new PostgresKindError(`service ${ctx.service}: '${key}' is not a postgres setting name`, `fix services.${ctx.service}.postgres.settings`);
     }
-    args.push('-c', `${key}=${value}`);
+    if (/[\n\r\0]/.test(value)) {
+      throw new PostgresKindError(`service ${ctx.service}: the value of setting '${key}' has a line break`, `write it on one line in services.${ctx.service}.postgres.settings`);
+    }
+    settings[key] = value;
   }
   if (pg.user?.startsWith('pg_')) {
     throw new PostgresKindError(
@@ -87,7 +101,20 @@ export function postgresLayout(ctx: KindContext): PostgresLayout {
     );
   }
   const user = pg.user ?? defaultRoleName(ctx.stack);
-  return { major, binDir: binDirFor(major), port, user, database: pg.database ?? user, dataDir, socketDir, args };
+  const settingsPath = join(ctx.volumePath, 'postgresql.symphony.conf');
+  return { major, binDir: binDirFor(major), port, user, database: pg.database ?? user, dataDir, socketDir, args, settings, settingsPath };
+}
+
+/** Text of the settings file: one `name = 'value'` a line, then the digest of those lines. Pure. */
+export function settingsFileText(settings: Record<string, string>): string {
+  const lines = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
+  const digest = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+  return ['# Written by Symphony from the stack file (postgres.settings); edits are overwritten.', ...lines, `${DIGEST_SETTING} = '${digest}'`, ''].join('\n');
+}
+
+/** The digest {@link settingsFileText} writes for these settings. */
+export function settingsDigest(settings: Record<string, string>): string {
+  return /'([0-9a-f]{16})'\n$/.exec(settingsFileText(settings))![1];
 }
 
 /** Quote one argument for `/bin/sh`. */
@@ -114,5 +141,5 @@ export function checkVersionChange(from: string, to: string): VersionChange {
     );
   }
   if (from === to) return { action: 'none', note: 'same version' };
-  return { action: 'in-place', note: `restart on the same volume (${from} → ${to}); new connections are refused for a few seconds` };
+  return { action: 'in-place', note: `restart on the same volume (${from} → ${to})` };
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RotateOptions {
@@ -50,6 +50,8 @@ export function rotateLogs(logDir: string, opts: RotateOptions): string[] {
   for (const name of names) {
     if (!name.endsWith('.log')) continue;
     const file = join(logDir, name);
+    // A link names another instance's file (a process handed over to a new release): rotated once, under its own name.
+    if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
     if (rotateLog(file, opts)) rotated.push(file);
   }
   return rotated;
