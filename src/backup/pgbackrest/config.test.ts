@@ -11,8 +11,8 @@ const ctx = (backup: unknown) => ({
 describe('archiving settings of a postgres service', () => {
   it('a backup: section turns on archiving to pgBackRest with the config under the state dir', () => {
     const [d] = postgresKind.instances(ctx({ retention: { full: 2 } }));
-    expect(d.command).toContain("-c 'archive_command=pgbackrest --config=/st/backup/prod/db/pgbackrest.conf --stanza=db archive-push %p'");
-    expect(d.command).toContain('-c archive_mode=on -c archive_timeout=60s');
+    // Settings reach the server through the settings file the command writes (postgresql.symphony.conf).
+    expect(d.command).toContain("archive_command = 'pgbackrest --config=/st/backup/prod/db/pgbackrest.conf --stanza=db archive-push %p'\narchive_mode = 'on'\narchive_timeout = '60s'\n");
   });
   it('no backup: section, no archiving', () => {
     expect(postgresKind.instances(ctx(null))[0].command).not.toContain('archive');
