@@ -169,21 +169,36 @@ describe('a backfill of a table without a one-column key cut off mid-way', () =>
 });
 
 describe('DDL under a lock held by another session', () => {
-  it('retries with a short lock_timeout until the lock is free', async () => {
+  it('retries with a short lock_timeout until the lock is free; readers are never queued behind its wait', async () => {
     const holder = new pg.Client({ connectionString: db.url });
+    const reader = new pg.Client({ connectionString: db.url });
     await holder.connect();
+    await reader.connect();
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE items IN ACCESS SHARE MODE');
-      const started = Date.now();
-      const release = new Promise<void>((resolve) => setTimeout(() => void holder.query('COMMIT').then(() => resolve()), 600));
-      const res = await engine.start(ADD_LABEL);
-      await release;
-      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+      let settled = false;
+      const starting = engine.start(ADD_LABEL).finally(() => (settled = true));
+      // A DDL waiting for its lock without a timeout would queue every later reader behind it
+      // until the holder ends, which it does only after these reads: they would fail on their
+      // own lock_timeout. Retried short waits let each of them in.
+      await reader.query(`SET lock_timeout = '5s'`);
+      for (let i = 0; i < 8; i++) {
+        expect((await reader.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(500);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(settled).toBe(false);
+      const cols = await reader.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY 1`);
+      expect(cols.rows.map((r) => r.column_name)).toEqual(['id', 'name']);
+      await holder.query('COMMIT');
+      const res = await starting;
       expect(res.backfilled).toEqual({ items: 500 });
+      const labels = await admin.query(`SELECT count(*) FILTER (WHERE label = 'item-' || id)::int AS n FROM items`);
+      expect(labels.rows[0].n).toBe(500);
       await engine.rollback();
     } finally {
       await holder.end();
+      await reader.end();
     }
   });
 
