@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,9 +8,9 @@ import { chooseStart, migrationRows } from '../src/migrate/cli/versions.js';
 import type { Migration } from '../src/migrate/operations.js';
 import { SecretVault } from '../src/secrets/vault.js';
 import { StateStore } from '../src/state/store.js';
-import type { RunResult } from '../src/util/exec.js';
+import { run, type RunResult } from '../src/util/exec.js';
 import { freePort } from '../src/util/ports.js';
-import { cleanup, json, stackDir, symphony } from './helpers/cli.js';
+import { BIN, cleanup, json, stackDir, symphony } from './helpers/cli.js';
 
 const stackText = (port: number, otherPort: number): string => `name: mig-cli
 services:
@@ -38,8 +38,9 @@ let state: string;
 let password = '';
 const outputs: string[] = [];
 
+/** Every command names the state dir (never the default .symphony next to the stack file). */
 async function cli(args: string[]): Promise<RunResult> {
-  const r = await symphony(args, { cwd: dir });
+  const r = await symphony([...args, '--state-dir', state], { cwd: dir });
   outputs.push(r.stdout, r.stderr);
   return r;
 }
@@ -59,16 +60,16 @@ async function query<T extends pg.QueryResultRow>(sql: string, searchPath?: stri
 
 beforeAll(async () => {
   dir = stackDir({ 'symphony.yaml': stackText(await freePort(), await freePort()), 'migrations/0001_users.yaml': USERS, 'migrations/0002_email.yaml': EMAIL, 'hazard.sql': 'CREATE INDEX users_name_idx ON users (name);\n' });
-  state = join(dir, '.symphony');
-  // The postgres server account must traverse the temp dir and the state dir down to its volume.
-  chmodSync(dir, 0o755);
-  mkdirSync(join(state, 'volumes', 'default'), { recursive: true, mode: 0o711 });
-  for (const d of [state, join(state, 'volumes'), join(state, 'volumes', 'default')]) chmodSync(d, 0o711);
+  state = join(dir, 'st');
   // `apply` runs a stack's migrations itself (bound to releases); these tests drive them by hand,
   // so the database is applied before the stack file names its migrations dir.
   writeFileSync(join(dir, 'symphony.yaml'), stackText(await freePort(), await freePort()).replace('    migrations: ./migrations\n', ''));
-  const r = await symphony(['apply', '--yes', '--target', 'db'], { cwd: dir });
+  // The first command of all, under a umask that would make every directory private: the product
+  // must create the state dir and the volume's parents traversable by the postgres account itself.
+  const r = await run('sh', ['-c', `umask 077 && exec "${process.execPath}" "${BIN}" apply --yes --target db --state-dir "${state}"`], { cwd: dir, timeoutMs: 120_000 });
   expect(r.code, r.stderr + r.stdout).toBe(0);
+  for (const d of [state, join(state, 'volumes'), join(state, 'volumes', 'default')]) expect(statSync(d).mode & 0o777, d).toBe(0o711);
+  expect(existsSync(join(state, 'volumes', 'default', 'db-data', 'data', 'PG_VERSION'))).toBe(true);
   const applied = readFileSync(join(dir, 'symphony.yaml'), 'utf8');
   writeFileSync(join(dir, 'symphony.yaml'), applied.replace('    volume: db-data\n', '    volume: db-data\n    migrations: ./migrations\n'));
   const store = new StateStore(state);
@@ -151,10 +152,21 @@ describe('symphony migrate against a postgres service applied by the CLI', () =>
     expect(v.next).toBe('symphony migrate start 0002_email');
   });
 
-  it('complete and rollback with nothing in flight say so', async () => {
+  it('complete and rollback with nothing in flight say so, and change nothing', async () => {
+    const before = json<MigrateStatusView>(await cli(['migrate', 'status', '-s', 'db', '--json']));
+    const columns = async (): Promise<string[]> => (await query<{ c: string }>(`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY 1`)).map((x) => x.c);
+    const cols = await columns();
     const r = await cli(['migrate', 'complete', '-s', 'db', '--json']);
     expect(r.code).toBe(1);
-    expect(json(r)).toMatchObject({ code: 'migration', error: 'nothing to complete: no migration is in flight on this database', hint: 'see symphony migrate status' });
+    expect(json(r)).toEqual({ code: 'migration', error: 'nothing to complete: no migration is in flight on this database', hint: 'see symphony migrate status' });
+    const back = await cli(['migrate', 'rollback', '-s', 'db', '--json']);
+    expect(back.code).toBe(1);
+    expect(json(back)).toEqual({ code: 'migration', error: 'nothing to roll back: no migration is in flight on this database', hint: 'see symphony migrate status' });
+    const human = await cli(['migrate', 'rollback', '-s', 'db']);
+    expect(human.code).toBe(1);
+    expect(human.stderr.split('\n').slice(0, 2)).toEqual(['error: nothing to roll back: no migration is in flight on this database', 'next: see symphony migrate status']);
+    expect(json<MigrateStatusView>(await cli(['migrate', 'status', '-s', 'db', '--json']))).toEqual(before);
+    expect(await columns()).toEqual(cols);
   });
 
   it('without --service refuses to guess between two postgres services; unknown, stopped and directory-less services are named', async () => {
@@ -181,6 +193,10 @@ describe('symphony migrate against a postgres service applied by the CLI', () =>
     expect(out.findings).toContainEqual(expect.objectContaining({ rule: 'require-concurrent-index', line: 1 }));
     const human = await cli(['migrate', 'lint', 'hazard.sql']);
     expect(human.stdout).toContain('hazard.sql:1:1: error require-concurrent-index');
+  });
+
+  it('wrote nothing next to the stack file: every migrate verb used --state-dir', () => {
+    expect(existsSync(join(dir, '.symphony'))).toBe(false);
   });
 
   it('never printed the database password', () => {

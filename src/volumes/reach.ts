@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeTraversable } from '../state/dir.js';
 import { isOutside, OWNER_FILE, rootOfVolume } from './placement.js';
 
 /** An OS account a server runs as, with no supplementary groups (setpriv --clear-groups). */
@@ -30,9 +31,12 @@ export function blockingDir(account: Account, dir: string): string | null {
   return null;
 }
 
-/** Create the directories above a volume (0711: traversable, not listable); a shared root gets its owner file. */
+/**
+ * Create the directories above a volume 0711 (traversable, not listable) whatever the
+ * umask, as blockingDir assumed of them; a shared root gets its owner file.
+ */
 export function makeVolumeParents(stateDir: string, path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+  makeTraversable(dirname(path));
   if (!isOutside(stateDir, path)) return;
   const owner = join(rootOfVolume(path), OWNER_FILE);
   if (!existsSync(owner)) writeFileSync(owner, stateDir + '\n', { mode: 0o644 });

@@ -1,8 +1,9 @@
-import { chownSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backupLayout } from '../../backup/layout.js';
 import { archiveSettings, pgbackrestConf } from '../../backup/pgbackrest/config.js';
 import type { KindContext } from '../types.js';
+import { makeTraversable } from '../../state/dir.js';
 import { serverUser } from './server-user.js';
 import type { PostgresLayout } from './settings.js';
 
@@ -21,8 +22,8 @@ export function writeArchiveConfig(ctx: KindContext, server: PostgresLayout): vo
   const layout = backupLayout(ctx);
   if (!layout) return;
   const user = serverUser();
-  // Parents the server account only traverses (like the state dir): 0711.
-  for (const dir of [dirname(layout.dir), dirname(layout.repoPath)]) if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o711 });
+  // Parents the server account only traverses (like the state dir): 0711 whatever the umask.
+  for (const dir of [dirname(layout.dir), dirname(layout.repoPath)]) makeTraversable(dir);
   for (const dir of [layout.dir, layout.lockPath, layout.logPath, layout.repoPath]) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     if (user) chownSync(dir, user.uid, user.gid);
