@@ -1,7 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnvStatus } from '../src/agent/status.js';
 import type { Plan } from '../src/plan/types.js';
+import { SecretVault } from '../src/secrets/vault.js';
+import { StateStore } from '../src/state/store.js';
+import { pidAlive } from '../src/util/pid.js';
 import { freePort } from '../src/util/ports.js';
 import { ROOT, cleanup, json, stackDir, symphony } from './helpers/cli.js';
 
@@ -50,11 +55,39 @@ afterAll(async () => {
   await cleanup(state);
 });
 
+interface Written {
+  id: number;
+  name: string;
+  version: string;
+}
+
+/** Rows of the physical table, read straight from the database (not through the app). */
+async function rows<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
+  const store = new StateStore(state);
+  const port = store.service('default', 'db')!.ports.port;
+  const password = new SecretVault(store).get('default', 'db.password');
+  store.close();
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'items', database: 'items', password });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every acknowledged write is a row with its name as title, and the priority its version gives (v1: the migration's up "1"; v2: 2). */
+async function expectWritten(written: Written[]): Promise<void> {
+  const byId = new Map((await rows<{ id: string; title: string; priority: number }>('SELECT id, title, priority FROM public.items')).map((r) => [Number(r.id), r]));
+  const missing = written.filter((w) => byId.get(w.id)?.title !== w.name || byId.get(w.id)?.priority !== (w.version === 'v1' ? 1 : 2));
+  expect(missing.map((w) => ({ ...w, row: byId.get(w.id) ?? null }))).toEqual([]);
+}
+
 /** Writers and readers through the route until stopped; every failure is kept. */
-function load(): { stop: () => Promise<{ ok: number; failures: string[]; ids: number[] }> } {
+function load(): { stop: () => Promise<{ ok: number; failures: string[]; ids: Written[] }> } {
   let running = true;
   const failures: string[] = [];
-  const ids: number[] = [];
+  const ids: Written[] = [];
   let ok = 0;
   const loop = async (write: boolean): Promise<void> => {
     while (running) {
@@ -64,7 +97,7 @@ function load(): { stop: () => Promise<{ ok: number; failures: string[]; ids: nu
         if (res.status !== 200) failures.push(`${res.status} ${body}`);
         else {
           ok++;
-          if (write) ids.push(Number(body));
+          if (write) ids.push(JSON.parse(body) as Written);
         }
       } catch (err) {
         failures.push(String(err));
@@ -104,6 +137,7 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
       'api:release', 'api:start', 'api:health', 'api:switch', 'api:drain', 'api:stop-old',
       'db:migrate-complete',
     ]);
+    const v1 = json<EnvStatus>(await symphony(['status', '--json'], { cwd: dir })).services.find((x) => x.name === 'api')!;
     const traffic = load();
     await new Promise((r) => setTimeout(r, 1000));
     const r = await symphony(['apply', '--yes'], { cwd: dir });
@@ -114,9 +148,18 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
     expect(ok).toBeGreaterThan(20);
     const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text());
     expect(body).toMatchObject({ version: 'v2', searchPath: 'public_002_title_priority' });
-    // Every acknowledged write is there, and every row has a title (renamed from name) and a priority.
-    expect(body.n).toBeGreaterThanOrEqual(ids.length);
-    expect(body.named).toBe(body.n);
+    // Every acknowledged write is there by id, with its title (renamed from name) and its priority:
+    // v1's rows (before and during the migration) got the up expression's 1, v2's rows their own 2.
+    expect(new Set(ids.map((w) => w.version))).toEqual(new Set(['v1', 'v2']));
+    await expectWritten(ids);
+    expect(await rows(`SELECT id FROM public.items WHERE title IS NULL OR priority IS NULL OR priority <> CASE WHEN title LIKE 'v1-%' THEN 1 ELSE 2 END`)).toEqual([]);
+    // Its schema version is gone, so the old release cannot stay warm: it is retired and its processes stopped.
+    const api = json<EnvStatus>(await symphony(['status', '--json'], { cwd: dir })).services.find((x) => x.name === 'api')!;
+    expect(api.releases.map((x) => [x.id, x.status])).toEqual([[api.release, 'live']]);
+    expect(api.instances.filter((i) => i.release === v1.release)).toEqual([]);
+    expect(v1.instances.map((i) => i.pid).filter((p) => p !== null && pidAlive(p))).toEqual([]);
+    const history = json<{ services: Array<{ name: string; releases: Array<{ id: string; status: string }> }> }>(await symphony(['history', 'api', '--json'], { cwd: dir }));
+    expect(history.services.find((x) => x.name === 'api')!.releases.find((x) => x.id === v1.release)?.status).toBe('retired');
     const status = json<{ inFlight: string | null; migrations: Array<{ name: string; status: string }> }>(await symphony(['migrate', 'status', '--json'], { cwd: dir }));
     expect(status.inFlight).toBeNull();
     expect(status.migrations.map((v) => [v.name, v.status])).toEqual([
@@ -126,18 +169,35 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
   });
 
   it('rolls the migration back when the new release fails, keeping what was written', async () => {
-    writeFileSync(join(dir, 'migrations/003_notes.yaml'), `operations:\n  - add_column: { table: items, column: { name: notes, type: text, nullable: true } }\n`);
+    writeFileSync(join(dir, 'migrations/003_notes.yaml'), `operations:\n  - add_column: { table: items, column: { name: notes, type: text, nullable: true }, up: "'note-' || id" }\n`);
     writeFileSync(join(dir, 'api/server.mjs'), `process.exit(3);\n`);
     const traffic = load();
     const r = await symphony(['apply', '--yes'], { cwd: dir });
-    const { failures } = await traffic.stop();
+    const { failures, ids } = await traffic.stop();
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/undone/);
     expect(failures).toEqual([]);
+    expect(ids.length).toBeGreaterThan(0);
     const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text());
     expect(body).toMatchObject({ version: 'v2', searchPath: 'public_002_title_priority' });
-    const status = json<{ inFlight: string | null; migrations: Array<{ name: string; status: string }> }>(await symphony(['migrate', 'status', '--json'], { cwd: dir }));
+    const status = json<{ inFlight: string | null; migrations: Array<{ name: string; status: string; movedAside: Array<{ kind: string; table: string; from: string; to: string }> }> }>(await symphony(['migrate', 'status', '--json'], { cwd: dir }));
     expect(status.inFlight).toBeNull();
-    expect(status.migrations.find((m) => m.name === '003_notes')?.status).toBe('rolled-back');
+    const notes = status.migrations.find((m) => m.name === '003_notes');
+    expect(notes?.status).toBe('rolled-back');
+    expect(notes?.movedAside).toEqual([{ kind: 'column', table: 'items', from: 'notes', to: '_sym_rolled_back_003_notes_notes' }]);
+    // What was written while 003 was in flight is there, and the rolled-back column is kept aside
+    // with its values: the backfill's for older rows, the trigger's for the rows written meanwhile.
+    await expectWritten(ids);
+    const aside = await rows<{ id: string; notes: string | null }>('SELECT id, _sym_rolled_back_003_notes_notes AS notes FROM public.items ORDER BY id');
+    // Rows written after the rollback (before the load stopped) have no value there: every row up
+    // to the last one the trigger filled has its value, every later one none.
+    const filled = aside.filter((x) => x.notes !== null);
+    expect(filled.length).toBeGreaterThan(0);
+    const last = Number(filled.at(-1)!.id);
+    expect(filled.filter((x) => x.notes !== `note-${x.id}`)).toEqual([]);
+    expect(aside.filter((x) => Number(x.id) <= last && x.notes === null)).toEqual([]);
+    const before = Math.min(...ids.map((w) => w.id));
+    expect(filled.some((x) => Number(x.id) < before)).toBe(true);
+    expect(ids.filter((w) => w.id <= last).length).toBeGreaterThan(0);
   });
 });
