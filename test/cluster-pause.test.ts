@@ -56,6 +56,9 @@ describe('cluster-rolling step by step', () => {
     expect(s3.services[0].release).not.toBe(oldRelease);
     expect(s3.services[0].instances.filter((i) => i.alive && i.release === s3.services[0].release)).toHaveLength(3);
     expect((await releasesOf()).every((x) => x.endsWith(':true'))).toBe(true);
+    // The roll stopped each old member itself: none of them was taken for a crash and started again.
+    const events = json<{ events: Array<{ kind: string; message: string }> }>(await symphony(['events', '-n', '500', '--json'], { cwd: dir })).events;
+    expect(events.filter((e) => /^instance-(crashed|restarted)$/.test(e.kind)).map((e) => e.message)).toEqual([]);
     const none = await symphony(['resume'], { cwd: dir });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no paused operation to resume');

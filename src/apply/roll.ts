@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { getKind } from '../kinds/registry.js';
 import type { ReleaseConfig } from '../plan/types.js';
 import type { InstanceSpec } from '../runtime/types.js';
+import { MemberReplaceError } from '../strategies/cluster-rolling/errors.js';
 import { rollCluster } from '../strategies/cluster-rolling/index.js';
 import { logDirOf } from './context.js';
 import { handleOf, instanceId, isRunning, kindCtx, substitute } from './instances.js';
@@ -45,16 +46,30 @@ export async function rollMembers(r: StepRun, cfg: ReleaseConfig, previous: stri
       return { ordinal: d.ordinal, old: h ?? { id: instanceId(previous, d.ordinal), pid: 0, startTime: 0 }, oldSpec: spec(oldCfg, previous, d.ordinal), newSpec: spec(cfg, newId, d.ordinal), volumePath: d.volumePath };
     });
   if (members.length === 0) return;
-  const res = await rollCluster({
-    members,
-    driver,
-    probe,
-    graceMs: cfg.deploy.graceMs,
-    memberTimeoutMs: 120_000,
-    snapshotPath: cfg.volumePath ? join(cfg.volumePath, `pre-${newId}.snapshot.db`) : undefined,
-    pauseAfter: r.step.pauseAfter,
-    onEvent: (e) => r.deps.progress(r.step.name, `${e.type}${'ordinal' in e ? ' ' + e.ordinal : ''}`),
-  });
+  let res: Awaited<ReturnType<typeof rollCluster>>;
+  try {
+    res = await rollCluster({
+      members,
+      driver,
+      probe,
+      graceMs: cfg.deploy.graceMs,
+      memberTimeoutMs: 120_000,
+      snapshotPath: cfg.volumePath ? join(cfg.volumePath, `pre-${newId}.snapshot.db`) : undefined,
+      pauseAfter: r.step.pauseAfter,
+      onEvent: (e) => {
+        // Before the roll stops a member: the supervisor must not take its exit for a crash and start it again.
+        if (e.type === 'stop') store.updateInstance(instanceId(previous, e.ordinal), { status: 'stopping' });
+        r.deps.progress(r.step.name, `${e.type}${'ordinal' in e ? ' ' + e.ordinal : ''}`);
+      },
+    });
+  } catch (err) {
+    // The member put back on its old version runs as a new process: record it, so the supervisor watches it again.
+    const f = err instanceof MemberReplaceError ? err.failure : null;
+    const h = f?.restoredHandle;
+    if (f && h) store.updateInstance(instanceId(previous, f.ordinal), { status: 'running', pid: h.pid, startTime: h.startTime });
+    else if (f) store.updateInstance(instanceId(previous, f.ordinal), { status: 'crashed', lastExit: 'its new version failed and putting the old one back failed too' });
+    throw err;
+  }
   for (const m of res.replaced) {
     const d = cfg.instances.find((x) => x.ordinal === m.ordinal)!;
     store.putInstance({ id: m.handle.id, env, service: cfg.service, release: newId, ordinal: m.ordinal, pid: m.handle.pid, startTime: m.handle.startTime, port: d.port ?? null, status: 'running' });
