@@ -2,7 +2,7 @@ import { chownSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync
 import { join } from 'node:path';
 import { kindCtx } from '../apply/instances.js';
 import { clusterToken, EtcdCluster, etcdMembers, memberEndpoints } from '../kinds/etcd/index.js';
-import { peerUrl } from '../kinds/etcd/layout.js';
+import { restoreSnapshot } from '../kinds/etcd/restore.js';
 import { PASSWORD_ENV, postgresLayout } from '../kinds/postgres/index.js';
 import { asServerUser, serverUser } from '../kinds/postgres/server-user.js';
 import type { ReleaseConfig } from '../plan/types.js';
@@ -95,17 +95,13 @@ async function copyEtcd(inp: VolumeCopyInput, to: string): Promise<number> {
   } catch (err) {
     fail(inp, `snapshot of the target's cluster failed: ${(err as Error).message}`, `check the cluster: symphony status --env ${inp.env}`);
   }
-  const cluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
   const token = rehearsalToken(clusterToken(ctx), inp.rehearsal);
   mkdirSync(to, { recursive: true, mode: 0o700 });
   for (const m of members) {
     if (existsSync(m.dataDir)) fail(inp, `${m.dataDir} already exists`, 'a copy starts from an empty directory: remove it and rehearse again');
-    const res = await run('etcdctl', [
-      'snapshot', 'restore', snap, `--name=${m.name}`, `--data-dir=${m.dataDir}`,
-      `--initial-cluster=${cluster}`, `--initial-cluster-token=${token}`, `--initial-advertise-peer-urls=${peerUrl(m)}`,
-    ], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 120_000 });
-    if (res.code !== 0) fail(inp, `etcdctl snapshot restore into ${m.dataDir} failed (exit ${res.code}): ${res.stderr.trim()}`, 'run the same etcdctl command by hand to see why');
   }
+  const failed = await restoreSnapshot(snap, members, token);
+  if (failed) fail(inp, `etcdctl snapshot restore into ${failed.dataDir} failed (exit ${failed.code}): ${failed.stderr}`, 'run the same etcdctl command by hand to see why');
   const bytes = statSync(snap).size;
   rmSync(snap, { force: true });
   return bytes;

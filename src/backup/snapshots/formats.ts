@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { clusterToken, EtcdCluster, etcdMembers, memberEndpoints } from '../../kinds/etcd/index.js';
-import { peerUrl } from '../../kinds/etcd/layout.js';
+import { restoreSnapshot } from '../../kinds/etcd/restore.js';
 import type { KindContext } from '../../kinds/types.js';
 import { run } from '../../util/exec.js';
 import { BackupError } from '../errors.js';
@@ -23,15 +23,8 @@ export function etcdSnapshotFormat(ctx: KindContext): SnapshotFormat {
       return 'etcd snapshot (one read transaction of the backend)';
     },
     async read(path, dir) {
-      const members = etcdMembers(ctx);
-      const initial = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
-      for (const m of members) {
-        const res = await run('etcdctl', [
-          'snapshot', 'restore', path, `--name=${m.name}`, `--data-dir=${join(dir, basename(m.dataDir))}`,
-          `--initial-cluster=${initial}`, `--initial-cluster-token=${clusterToken(ctx)}`, `--initial-advertise-peer-urls=${peerUrl(m)}`,
-        ], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 120_000 });
-        if (res.code !== 0) throw new BackupError(ctx.service, `etcdctl snapshot restore of member ${m.name} failed (exit ${res.code}): ${res.stderr.trim()}`, 'run the same etcdctl command by hand to see why');
-      }
+      const failed = await restoreSnapshot(path, etcdMembers(ctx), clusterToken(ctx), (m) => join(dir, basename(m.dataDir)));
+      if (failed) throw new BackupError(ctx.service, `etcdctl snapshot restore of member ${failed.member} failed (exit ${failed.code}): ${failed.stderr}`, 'run the same etcdctl command by hand to see why');
     },
   };
 }
