@@ -62,7 +62,7 @@ export class SnapshotRepo implements Backup {
 
   async take(type: BackupType): Promise<BackupInfo> {
     if (type !== 'full') throw new BackupError(this.service, `${this.format.engine} backups are whole images: there is no ${type} backup of them`, 'use --type full (the default)');
-    await this.init();
+    // The repository is ready: callers run init() first (takeBackup does).
     const start = new Date();
     const id = labelOf(start, new Set(readdirSync(this.repoPath)));
     const part = join(this.repoPath, `${id}.part`);
