@@ -22,7 +22,8 @@ export function runView(run: RunRecord): Record<string, unknown> {
       startedAt: s.startedAt,
       endedAt: s.endedAt,
       ...(s.data.operation ? { operation: s.data.operation } : {}),
-      ...(s.data.result ? { perf: s.data.result, baselineP95: s.data.baselineP95 ?? null } : {}),
+      ...(s.data.result ? { perf: s.data[s.data.judged === 'confirmation' ? 'confirmation' : 'result'], baselineP95: s.data.baselineP95 ?? null } : {}),
+      ...(s.data.confirmation ? { loads: [s.data.result, s.data.confirmation] } : {}),
       ...(s.data.decision ? { decision: s.data.decision } : {}),
     })),
   };
@@ -41,7 +42,7 @@ export function renderHistory(runs: RunRecord[], trends: Map<string, PerfSample[
   const lines = runs.map((r) => `${r.id.padEnd(8)} ${r.status.padEnd(9)} ${r.commit.sha.slice(0, 12)} ${r.createdAt}  ${r.commit.subject}${r.error ? `  — ${r.error}` : ''}`);
   for (const [stage, samples] of trends) {
     if (samples.length === 0) continue;
-    const trend = [...samples].reverse().map((s) => `${s.p95.toFixed(1)}${s.passed ? '' : '!'}`);
+    const trend = [...samples].reverse().map((s) => `${s.gateP95.toFixed(1)}${s.passed ? '' : '!'}`);
     lines.push('', `${stage} p95 ms, oldest first (! = failed the gate): ${trend.join(' ')}`);
   }
   return lines.join('\n');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { inheritableExecArgv } from '../agent/paths.js';
+import { quantile, steadyP95 } from './verdict.js';
 
 export interface LoadSpec {
   url: string;
@@ -19,9 +20,11 @@ export interface LoadResult {
   p95: number;
   p99: number;
   max: number;
+  /** The p95 the gate judges (`steadyP95`): median of per-window p95s after the warm-up window. */
+  steadyP95: number;
+  /** Windows that figure is the median of; 0 when the load was too short and it is the plain p95. */
+  windows: number;
 }
-
-const quantile = (sorted: number[], q: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : 0);
 
 /**
  * Open-loop HTTP load: request k is due at start + k/rate whatever happened
@@ -33,7 +36,7 @@ const quantile = (sorted: number[], q: number): number => (sorted.length ? sorte
 export async function openLoopLoad(o: LoadSpec): Promise<LoadResult> {
   const url = new URL(o.url);
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
-  const latencies: number[] = [];
+  const samples: Array<[number, number]> = [];
   let failures = 0;
   let sent = 0;
   let done = 0;
@@ -44,7 +47,7 @@ export async function openLoopLoad(o: LoadSpec): Promise<LoadResult> {
       res.on('data', () => undefined);
       res.on('end', () => {
         if ((res.statusCode ?? 500) >= 400) failures++;
-        else latencies.push(performance.now() - due);
+        else samples.push([due - start, performance.now() - due]);
         done++;
       });
       res.on('error', () => (failures++, done++));
@@ -64,7 +67,8 @@ export async function openLoopLoad(o: LoadSpec): Promise<LoadResult> {
   while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
+  const latencies = samples.map((x) => x[1]).sort((a, b) => a - b);
+  const steady = steadyP95(samples, o.rate);
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   return {
     sent,
@@ -75,6 +79,8 @@ export async function openLoopLoad(o: LoadSpec): Promise<LoadResult> {
     p95: r2(quantile(latencies, 0.95)),
     p99: r2(quantile(latencies, 0.99)),
     max: r2(latencies[latencies.length - 1] ?? 0),
+    steadyP95: r2(steady.p95),
+    windows: steady.windows,
   };
 }
 

@@ -26,6 +26,7 @@ function pipelineSchema() {
     tolerance: Duration.optional().describe('a p95 at most this much above the baseline always passes: noise (default 10ms)'),
     baseline_runs: z.number().int().min(1).max(50).optional().describe('passing runs whose median p95 is the baseline (default 5)'),
     max_error_rate: Share.optional().describe('largest share of failed requests (default 1%)'),
+    confirm: z.number().int().min(0).max(3).optional().describe('loads run again before a latency regression stands; it stands only when every one regressed (default 1)'),
   });
 
   const ApproveSpec = z.strictObject({

@@ -39,6 +39,9 @@ export class PipelineStore {
   constructor(store: StateStore) {
     this.db = store.db;
     this.db.exec(TABLES);
+    // Added with the windowed gate figure; older state databases get the column, their rows judged by p95.
+    const cols = this.db.prepare(`SELECT name FROM pragma_table_info('pipeline_perf')`).pluck().all() as string[];
+    if (!cols.includes('gate_p95')) this.db.exec(`ALTER TABLE pipeline_perf ADD COLUMN gate_p95 REAL`);
   }
 
   createRun(r: { stack: string; repo: string; stackPath: string; commit: CommitInfo; requester: string; stages: Array<{ name: string; kind: string }> }): RunRecord {
@@ -104,8 +107,8 @@ export class PipelineStore {
 
   recordPerf(stack: string, s: PerfSample): void {
     this.db
-      .prepare(`INSERT OR REPLACE INTO pipeline_perf (run, stage, stack, commit_sha, passed, requests, failures, rps, p50, p95, p99, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(runNumber(s.runId), s.stage, stack, s.commit, s.passed ? 1 : 0, s.requests, s.failures, s.rps, s.p50, s.p95, s.p99, s.at);
+      .prepare(`INSERT OR REPLACE INTO pipeline_perf (run, stage, stack, commit_sha, passed, requests, failures, rps, p50, p95, p99, gate_p95, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(runNumber(s.runId), s.stage, stack, s.commit, s.passed ? 1 : 0, s.requests, s.failures, s.rps, s.p50, s.p95, s.p99, s.gateP95, s.at);
   }
 
   /** Samples of a stack's perf stage, newest first. */
@@ -124,6 +127,7 @@ export class PipelineStore {
       p50: r.p50 as number,
       p95: r.p95 as number,
       p99: r.p99 as number,
+      gateP95: (r.gate_p95 as number | null) ?? (r.p95 as number),
       at: r.at as string,
     }));
   }

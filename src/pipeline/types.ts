@@ -62,5 +62,7 @@ export interface PerfSample {
   p50: number;
   p95: number;
   p99: number;
+  /** The figure the gate judged and later runs compare with (`steadyP95`). */
+  gateP95: number;
   at: string;
 }

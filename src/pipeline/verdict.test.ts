@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgePerf, median, PERF_DEFAULTS } from './verdict.js';
+import { judgePerf, median, PERF_DEFAULTS, steadyP95 } from './verdict.js';
 
 const limits = { maxRegression: PERF_DEFAULTS.maxRegression, toleranceMs: PERF_DEFAULTS.toleranceMs, maxErrorRate: PERF_DEFAULTS.maxErrorRate };
 const run = (p95: number, failures = 0, requests = 1000) => ({ requests, failures, p95 });
@@ -40,5 +40,36 @@ describe('judgePerf', () => {
   it('median', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  /** `rate` req/s for `seconds`, latency `base` ms, except `slow(at)` where it is `slowMs`. */
+  const load = (rate: number, seconds: number, base: number, slow: (at: number) => boolean = () => false, slowMs = 200): Array<[number, number]> =>
+    Array.from({ length: rate * seconds }, (_, k): [number, number] => {
+      const at = (k * 1000) / rate;
+      return [at, slow(at) ? slowMs : base + (k % 10) / 10];
+    });
+
+  describe('steadyP95', () => {
+    it('one stalled second of ten does not move it; the plain p95 would be the stall', () => {
+      const xs = load(100, 10, 5, (at) => at >= 4000 && at < 5000);
+      expect(steadyP95(xs, 100)).toEqual({ p95: 5.9, windows: 9 });
+      const plain = xs.map((x) => x[1]).sort((a, b) => a - b);
+      expect(plain[Math.ceil(0.95 * plain.length) - 1]).toBe(200);
+    });
+    it('a release slower everywhere moves it by as much', () => {
+      expect(steadyP95(load(100, 10, 25), 100).p95).toBe(25.9);
+    });
+    it('the first window is warm-up and left out', () => {
+      expect(steadyP95(load(100, 4, 5, (at) => at < 1000), 100)).toEqual({ p95: 5.9, windows: 3 });
+    });
+    it('stalls in most windows are not noise: they count', () => {
+      expect(steadyP95(load(100, 6, 5, (at) => at % 1000 < 100), 100).p95).toBe(200);
+    });
+    it('windows hold at least 50 requests: at 10 req/s they are 5 s long', () => {
+      expect(steadyP95(load(10, 20, 5), 10).windows).toBe(3);
+    });
+    it('fewer than three windows: the plain p95', () => {
+      expect(steadyP95(load(50, 2, 5, (at) => at >= 1800), 50)).toEqual({ p95: 200, windows: 0 });
+    });
   });
 });

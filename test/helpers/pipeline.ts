@@ -42,7 +42,8 @@ export const editUncommitted = write;
  * build: command), optionally `delayMs` late, with /healthz for probes and
  * /count (how many other requests this process answered).
  */
-export const stampApp = (version: string, delayMs = 0): string => `import { readFileSync } from 'node:fs';
+/** An app answering `<version> <build stamp>`; `delayMs` late, only for its first `slowFirst` requests when that is set. */
+export const stampApp = (version: string, delayMs = 0, slowFirst = 0): string => `import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 const stamp = readFileSync(new URL('./build.txt', import.meta.url), 'utf8').trim();
 let served = 0;
@@ -51,7 +52,7 @@ const server = createServer((req, res) => {
   if (req.url === '/count') return res.end(String(served));
   served++;
   const body = ${JSON.stringify(version)} + ' ' + stamp + '\\n';
-  if (${delayMs} > 0) return setTimeout(() => res.end(body), ${delayMs});
+  if (${delayMs} > 0 && (${slowFirst} === 0 || served <= ${slowFirst})) return setTimeout(() => res.end(body), ${delayMs});
   res.end(body);
 });
 server.keepAliveTimeout = 5000;
