@@ -54,7 +54,8 @@ const backupNow = async (service: string): Promise<BackupInfo> => {
 
 beforeAll(async () => {
   dir = stackDir({ 'symphony.yaml': stack, ...appFiles('files') });
-  state = join(dir, '.symphony');
+  // Not the default place: every backup and restore verb must honour --state-dir (checked at the end).
+  state = join(dir, 'state');
   const r = await cli('apply', '--yes');
   expect(r.code, r.stderr + r.stdout).toBe(0);
 }, 120_000);
@@ -165,5 +166,12 @@ describe('the backup: section of an app', () => {
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--state-dir', () => {
+  it('every backup and restore verb used it: nothing was written next to the stack file', () => {
+    expect(existsSync(join(dir, '.symphony'))).toBe(false);
+    expect(readdirSync(state)).toContain('state.db');
   });
 });

@@ -195,7 +195,7 @@ describe('the CLI on a stack of real processes', () => {
   });
 
   it('--state-dir is honoured by every verb: nothing is written next to the stack file', async () => {
-    for (const args of [['validate'], ['plan'], ['status'], ['drift'], ['history'], ['output', 'api'], ['logs', 'api', '-n', '1'], ['pause', 'api'], ['resume', 'api'], ['events', '-n', '5'], ['rollback', 'api'], ['pipeline', 'history'], ['agent', 'stop'], ['status', '--json']]) {
+    for (const args of [['validate'], ['plan'], ['status'], ['drift'], ['history'], ['output', 'api'], ['logs', 'api', '-n', '1'], ['pause', 'api'], ['resume', 'api'], ['events', '-n', '5'], ['rollback', 'api'], ['attach'], ['rehearse'], ['pipeline', 'history'], ['agent', 'stop'], ['status', '--json']]) {
       const r = await cli(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }

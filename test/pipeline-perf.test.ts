@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,4 +132,9 @@ describe('pipeline perf gate: baseline, regression, trend, recovery', () => {
     const h = json<HistoryView>(await cli(['pipeline', 'history', '--json']));
     expect(h.perf.perf[0]).toMatchObject({ runId: run.id, passed: true, p95: perf.loads![1].p95 });
   }, 240_000);
+
+  it('every pipeline verb used --state-dir: nothing was written next to the stack file', () => {
+    expect(existsSync(join(repo, '.symphony'))).toBe(false);
+    expect(existsSync(join(state, 'state.db'))).toBe(true);
+  });
 });

@@ -41,6 +41,8 @@ services:
     dir: ./api
     env: { APP_SECRET: "\${secrets.api_key}", OTHER: "\${secrets.cert}" }
     health: { http: /healthz, interval: 100ms }
+    volume: data
+    backup: { retention: { full: 2 } }
 routes:
   - { listen: ${port}, to: api }
 `,
@@ -123,6 +125,23 @@ describe('secrets', () => {
       expect(out).not.toContain(FILE_VALUE);
     }
     // The leaking app's own log file holds what it printed (logs masks it on the way out); every other file is clean.
+    for (const f of filesUnder(state).filter((f) => !f.includes('/logs/'))) expect(readFileSync(f).includes(VALUE), `${f} contains the secret`).toBe(false);
+  });
+
+  it('stay out of backup and restore', async () => {
+    const from = outputs.length;
+    const taken = await run(['backup', 'now', 'api', '--wait', '--json']);
+    expect(taken.code, taken.stderr).toBe(0);
+    const id = json<{ backup: { id: string } }>(taken).backup.id;
+    for (const args of [['backup', 'now', 'api', '--wait'], ['backup', 'list', 'api'], ['backup', 'list', 'api', '--json'], ['backup', 'verify', 'api', id], ['backup', 'verify', 'api', id, '--json'], ['restore', 'api', '--backup', id, '--yes'], ['history', 'api'], ['status']]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(outputs.length - from).toBe(18);
+    for (const out of outputs.slice(from)) {
+      expect(out).not.toContain(VALUE);
+      expect(out).not.toContain(FILE_VALUE);
+    }
     for (const f of filesUnder(state).filter((f) => !f.includes('/logs/'))) expect(readFileSync(f).includes(VALUE), `${f} contains the secret`).toBe(false);
   });
 
