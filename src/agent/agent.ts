@@ -23,9 +23,10 @@ import { Supervisor } from './supervisor.js';
 import { routerTraffic } from './traffic.js';
 import { pipelineGuest } from '../pipeline/guest.js';
 import { backupGuest } from '../backup/guest.js';
+import { autoscaleGuest } from '../autoscale/guest.js';
 
 /** Capabilities hosted by the agent, each in its own folder (see ./guest.ts). */
-const GUESTS: Array<() => AgentGuest> = [pipelineGuest, backupGuest];
+const GUESTS: Array<() => AgentGuest> = [pipelineGuest, backupGuest, autoscaleGuest];
 
 export { socketPathOf };
 

@@ -75,6 +75,14 @@ export function routerTraffic(stateDir: string): () => Promise<TrafficControl> {
         p99Ms: p99s.length ? Math.max(...p99s) : null,
       };
     },
+    async setUpstreams(release, upstreams) {
+      const c = await running();
+      if (!c) return;
+      for (const r of (await c.getConfig()).routes) {
+        if (!r.backends.some((b) => b.release === release)) continue;
+        await c.setRoute({ ...r, backends: r.backends.map((b) => (b.release === release ? { ...b, upstreams } : b)) });
+      }
+    },
     async removeRoutesOf(env, service) {
       // A dead router's saved routes would come back with it: start it to remove them.
       const saved = await new ConfigStore(routerDirOf(stateDir)).load().catch(() => ({ routes: [] }));

@@ -18,6 +18,8 @@ export interface TrafficControl {
   /** What the router measured for a release over its recent window. */
   releaseStats(release: string): Promise<{ requests: number; errors: number; p99Ms: number | null }>;
   removeRoutesOf(env: string, service: string): Promise<void>;
+  /** Give every route that sends to `release` these upstreams for it (weights, timeouts and other backends kept). */
+  setUpstreams(release: string, upstreams: Upstream[]): Promise<void>;
   /** Requests in flight on a release (0 when the router has none). */
   inFlight(release: string): Promise<number>;
   closeLongLived(release: string): Promise<number>;

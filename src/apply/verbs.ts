@@ -4,6 +4,7 @@ import { getKind } from '../kinds/registry.js';
 import type { Plan, PlanStep, ReleaseConfig } from '../plan/types.js';
 import type { InstanceRecord } from '../state/types.js';
 import type { ExecDeps } from './context.js';
+import { scaleRelease } from './scale.js';
 import { handleOf, isRunning, kindCtx, startInstance, stopInstance, substitute, waitInstanceHealthy } from './instances.js';
 import { rollMembers } from './roll.js';
 import { replaceInPlace } from './in-place.js';
@@ -108,16 +109,8 @@ export async function doStep(r: StepRun): Promise<unknown> {
     case 'roll':
       await rollMembers(r, releaseConfig(r, release!), step.previous!);
       return null;
-    case 'scale': {
-      const cfg = releaseConfig(r, release!);
-      const want = ordinals(cfg, step.replicas);
-      const keep = new Set(want.map((w) => w.ordinal));
-      for (const i of live(r, release)) if (!isRunning(r.deps, i) && handleOf(i)) store.updateInstance(i.id, { status: 'crashed' });
-      await startAll({ ...r, plan: { ...r.plan, replicas: { ...r.plan.replicas, [step.service]: step.replicas ?? 1 } } }, release!);
-      await stopAll(r, live(r, release).filter((i) => !keep.has(i.ordinal)), cfg.deploy.graceMs);
-      await route(r, release!);
-      return null;
-    }
+    case 'scale':
+      return scaleRelease(r);
     case 'stop': {
       await stopAll(r, store.instances(env, { service: step.service, live: true }), 10_000);
       return null;
@@ -148,8 +141,15 @@ export async function undoStep(r: StepRun): Promise<void> {
   const { store } = r.deps;
   const { step } = r;
   switch (step.verb) {
-    case 'start':
+    case 'scale':
+      // Back to the count before; the release itself stays live.
+      if (step.replicasBefore !== undefined) await scaleRelease({ ...r, step: { ...step, replicas: step.replicasBefore } });
+      return;
     case 'health':
+      // After a scale step the release was live before the operation: the scale's undo handles it.
+      if (r.plan.steps.some((x) => x.verb === 'scale' && x.service === step.service && x.release === step.release)) return;
+    // falls through
+    case 'start':
     case 'rolling':
       if (step.verb === 'rolling' && step.previous) {
         await startAll(r, step.previous);

@@ -30,6 +30,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   pipeline: async () => (await import('./verbs/pipeline.js')).registerPipeline,
   backup: async () => (await import('./verbs/backup.js')).registerBackup,
   restore: async () => (await import('./verbs/restore.js')).registerRestore,
+  scale: async () => (await import('./verbs/scale.js')).registerScale,
 };
 
 /** Parse the command line and run the verb it names, loading only that verb's module. */

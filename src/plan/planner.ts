@@ -47,6 +47,22 @@ export function schemaBinding(versions: string[] | undefined, done: string | nul
   return { next, bound: next ?? done ?? null, pending: pending.length };
 }
 
+/**
+ * The replica count of an autoscaled app: a deploy keeps what the
+ * autoscaler (or `symphony scale`) made of it, within the file's min/max;
+ * `replicas:` is only the starting count. Null without `autoscale:`.
+ */
+export function scaledCount(node: ServiceNode, current: string | null, state: PlanState): { count: number; note?: string } | null {
+  const spec = node.spec as { replicas?: number; autoscale?: { min: number; max: number } };
+  if (!spec.autoscale) return null;
+  const { min, max } = spec.autoscale;
+  const file = spec.replicas ?? min;
+  const running = current ? state.instances.filter((i) => i.release === current && i.status !== 'stopped' && i.status !== 'failed').length : 0;
+  if (running === 0) return { count: Math.min(max, Math.max(min, file)) };
+  const count = Math.min(max, Math.max(min, running));
+  return { count, note: count !== file ? `keeps ${count} replicas from autoscaling (replicas: ${file} in the file is the starting count)` : undefined };
+}
+
 /** Services named in `target` plus everything they depend on. */
 export function withDependencies(services: ServiceNode[], target: string[]): Set<string> {
   const byName = new Map(services.map((s) => [s.name, s]));
@@ -135,7 +151,8 @@ export function makePlan(input: PlanInput): Plan {
     const volume = config.volumePath && isOutside(input.stateDir, config.volumePath)
       ? `${config.volume} at ${config.volumePath} (outside the state dir: ${where.placements[node.name]?.reason ?? 'recorded there'})`
       : undefined;
-    const count = node.kind === 'app' ? ((node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
+    const scaled = node.kind === 'app' ? scaledCount(node, rec?.currentRelease ?? null, state) : null;
+    const count = node.kind === 'app' ? (scaled?.count ?? (node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
     const step = (verb: PlanStep['verb'], previous: string | null = null): PlanStep => ({ name: `${node.name}:${verb}`, service: node.name, verb, release: id, previous });
     const current = rec?.currentRelease ?? null;
@@ -153,6 +170,7 @@ export function makePlan(input: PlanInput): Plan {
       newReleases[id] = config;
       const prev = releases.get(current);
       const reasons = prev ? releaseReasons(prev.config as ReleaseConfig, config) : ['recorded release is missing'];
+      if (scaled?.note) reasons.push(scaled.note);
       changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health, ...(volume ? { volume } : {}) });
       if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
       steps.push(step('release', current));
@@ -180,7 +198,7 @@ export function makePlan(input: PlanInput): Plan {
       continue;
     }
     changes.push({ service: node.name, kind: node.kind, action: 'update', reasons, from: current, to: current });
-    steps.push({ ...step('scale', current), release: current, replicas: count }, { ...step('health', current), release: current });
+    steps.push({ ...step('scale', current), release: current, replicas: count, replicasBefore: live.length }, { ...step('health', current), release: current });
   }
 
   afterService.forEach((f) => f());

@@ -90,6 +90,8 @@ export interface PlanStep {
   /** Release being replaced, when any. */
   previous: string | null;
   replicas?: number;
+  /** `scale` steps: the count before, which an undo goes back to. */
+  replicasBefore?: number;
   /** Migration version, for migrate-start / migrate-complete. */
   version?: string;
   /** Cluster roll: pause after this many members (`apply --pause-after N`, then `symphony resume`). */
@@ -117,7 +119,7 @@ export interface PlanRoute {
 
 export interface Plan {
   format: 1;
-  kind: 'apply' | 'destroy' | 'rollback' | 'restore';
+  kind: 'apply' | 'destroy' | 'rollback' | 'restore' | 'scale';
   stack: string;
   env: string;
   stackFile: string;

@@ -109,6 +109,36 @@ export const SnapshotBackupSection = z
   })
   .describe('Scheduled etcd snapshots or volume archives, each with a SHA-256 manifest');
 
+/** A share of one core or a percentage: `70%` or 0.7. */
+const CpuShare = z
+  .union([z.number().min(0).max(8), z.string().regex(/^\d+(\.\d+)?%$/, 'must be a percentage such as 70%')], { error: 'must be a percentage such as 70% or a fraction of one core such as 0.7' })
+  .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1)) / 100));
+
+/** `autoscale:` of an app (src/autoscale/): the replica count follows the instances' CPU. */
+export const AutoscaleSection = z
+  .strictObject({
+    min: z.number().int().min(1).max(100).describe('fewest replicas'),
+    max: z.number().int().min(1).max(100).describe('most replicas'),
+    mode: z.enum(['step', 'target']).optional().describe('step: add or remove `step` replicas past the thresholds (default); target: desired = ceil(n x cpu / target), as the Kubernetes HPA'),
+    cpu: z
+      .strictObject({
+        up: CpuShare.optional().describe('step mode: scale up when the average CPU is above this (default 70%)'),
+        down: CpuShare.optional().describe('step mode: scale down when it is below this (default 20%)'),
+        target: CpuShare.optional().describe('target mode: the average CPU to keep (default 50%)'),
+      })
+      .optional()
+      .describe('average CPU over the service\'s instances, as a share of one core each'),
+    periods: z.number().int().min(1).max(20).optional().describe('samples in a row past a threshold before acting (default 2)'),
+    interval: Duration.optional().describe('how often CPU is sampled (default 15s)'),
+    cooldown: z
+      .strictObject({ up: Duration.optional().describe('after any scaling, before scaling up again (default 0s)'), down: Duration.optional().describe('after any scaling, before scaling down (default 300s); target mode: the stabilisation window') })
+      .optional(),
+    step: z.number().int().min(1).max(100).optional().describe('replicas added or removed at a time in step mode (default 1)'),
+  })
+  .refine((a) => a.min <= a.max, { message: 'min must not be above max', path: ['max'] })
+  .refine((a) => a.cpu?.up === undefined || a.cpu?.down === undefined || a.cpu.down < a.cpu.up, { message: 'cpu.down must be below cpu.up, or it would scale down what it just scaled up', path: ['cpu', 'down'] })
+  .describe('CPU autoscaling between min and max replicas');
+
 export const AppService = z
   .strictObject({
     ...Common,
@@ -121,8 +151,13 @@ export const AppService = z
     deploy: DeploySpec.optional(),
     runtime: z.string().optional().describe('runtime driver name (default: process)'),
     backup: SnapshotBackupSection.optional().describe('archives of the volume (needs volume:)'),
+    autoscale: AutoscaleSection.optional(),
   })
   .refine((a) => a.backup === undefined || a.volume !== undefined, { message: 'a backup archives the service\'s volume: add volume: <name> to it', path: ['backup'] })
+  .refine((a) => a.autoscale === undefined || a.replicas === undefined || (a.replicas >= a.autoscale.min && a.replicas <= a.autoscale.max), {
+    message: 'replicas is the starting count and must lie between autoscale.min and autoscale.max',
+    path: ['replicas'],
+  })
   .describe('A stateless app run as processes');
 
 export const BackupSection = z
