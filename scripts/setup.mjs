@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
-// every program a test starts or calls, from Debian when missing (etcd, haproxy, pgbackrest,
+// every program a test starts or calls, from Debian when missing (etcd, haproxy, pgbackrest, pgbouncer,
 // PostgreSQL 15, redis, nats, curl, git, setpriv), then npm packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ const wanted = [
   ['etcdctl', 'etcd-client'],
   ['haproxy', 'haproxy'],
   ['pgbackrest', 'pgbackrest'],
+  ['pgbouncer', 'pgbouncer'], // the pooler in front of every postgres service (src/pooler/)
   ['redis-server', 'redis-server'], // cluster-kind.test.ts: a primary/replica cluster: kind
   ['redis-cli', 'redis-tools'],
   ['nats-server', 'nats-server'], // cluster-kind-nats.test.ts

@@ -24,9 +24,29 @@ describe('postgres kind (pure parts)', () => {
     expect(draft.command).toContain("\nmax_connections = '50'\nshared_buffers = '64MB'\nwal_init_zero = 'off'\nsymphony.settings_digest = '");
     expect(draft.command).toContain(`include_if_exists = '\\''../postgresql.symphony.conf'\\''`);
     expect(draft.env.POSTGRES_PASSWORD).toBe('${secrets.db.password}');
-    expect(postgresKind.stablePorts(ctx)).toEqual(['port']);
+    expect(postgresKind.stablePorts(ctx)).toEqual(['port', 'pooler']);
+    // A context without a pooler port (a release planned before pooling) has the server alone.
+    expect(postgresKind.instances(ctx).map((d) => d.ordinal)).toEqual(['0']);
     expect(postgresKind.replaceMode(ctx)).toBe('in-place');
     expect(postgresKind.generatedSecrets!(ctx)).toEqual(['password']);
+  });
+
+  it('puts a pooler in front of the server when a pooler port is allocated: dependants reach it, the server keeps its port', () => {
+    const ctx = ctxOf({ postgres: { version: '15' } }, { port: 32001, pooler: 32005 });
+    const [server, pooler] = postgresKind.instances(ctx);
+    expect(server.ordinal).toBe('0');
+    expect(server.holds).toBeUndefined();
+    expect(pooler).toMatchObject({ ordinal: 'pooler', port: 32005, cwd: '/srv/vol/db', volumePath: '/srv/vol/db', stopSignal: 'SIGINT', holds: true, env: { POSTGRES_PASSWORD: '${secrets.db.password}' } });
+    expect(pooler.command).toContain("cat > /srv/vol/db/pooler/pgbouncer.ini <<'SYMPHONY_POOLER_EOF'\n");
+    expect(pooler.command).toContain('\n* = host=127.0.0.1 port=32001\n');
+    expect(pooler.command).toContain('\nlisten_port = 32005\n');
+    expect(pooler.command).toContain('\npool_mode = transaction\n');
+    expect(pooler.command).toMatch(/pgbouncer \/srv\/vol\/db\/pooler\/pgbouncer\.ini$/);
+    expect(pooler.command).not.toContain('${secrets');
+    expect(postgresKind.attributes(ctx)).toEqual({
+      url: 'postgres://my_shop:${secrets.db.password}@127.0.0.1:32005/my_shop',
+      host: '127.0.0.1', port: '32005', server_port: '32001', user: 'my_shop', database: 'my_shop', password: '${secrets.db.password}',
+    });
   });
 
   it('a setting in the stack file overrides the server defaults', () => {
@@ -39,7 +59,7 @@ describe('postgres kind (pure parts)', () => {
     const ctx = ctxOf({ postgres: { version: '15', port: 32002 } });
     expect(postgresKind.attributes(ctx)).toEqual({
       url: 'postgres://my_shop:${secrets.db.password}@127.0.0.1:32002/my_shop',
-      host: '127.0.0.1', port: '32002', user: 'my_shop', database: 'my_shop', password: '${secrets.db.password}',
+      host: '127.0.0.1', port: '32002', server_port: '32002', user: 'my_shop', database: 'my_shop', password: '${secrets.db.password}',
     });
     const custom = ctxOf({ postgres: { version: '15', user: 'app', database: 'orders' } });
     expect(postgresKind.attributes(custom).url).toBe('postgres://app:${secrets.db.password}@127.0.0.1:32001/orders');

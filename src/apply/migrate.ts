@@ -4,6 +4,7 @@ import { MigrationError } from '../errors.js';
 import type { ReleaseConfig } from '../plan/types.js';
 import { kindCtx } from './instances.js';
 import { releaseConfig, type StepRun } from './step-run.js';
+import { syncRolesOf } from '../pooler/sync.js';
 
 type Engine = import('../migrate/engine.js').MigrationEngine;
 
@@ -20,10 +21,23 @@ async function engineFor(r: StepRun): Promise<{ engine: Engine; cfg: ReleaseConf
   return { engine: new MigrationEngine(pool, {}), cfg, end: () => pool.end() };
 }
 
+/**
+ * Run `fn` with an engine on the step's service, then make the schema-version login roles
+ * match what the database recorded (src/pooler/roles.ts): the in-flight version's role
+ * exists once `start` ran, the previous one's is gone after `complete`, the rolled-back
+ * one's after `rollback`.
+ */
 async function withEngine<T>(r: StepRun, fn: (e: Engine, cfg: ReleaseConfig) => Promise<T>): Promise<T> {
   const { engine, cfg, end } = await engineFor(r);
   try {
-    return await fn(engine, cfg);
+    const out = await fn(engine, cfg);
+    const ctx = kindCtx(r.plan.env, cfg);
+    const password = r.deps.vault.substitute(r.plan.env, postgresKind.attributes(ctx).password);
+    const roles = await syncRolesOf(postgresLayout(ctx), password, await engine.status());
+    if (roles.created.length + roles.dropped.length > 0) {
+      r.deps.store.addEvent(r.plan.env, 'schema-roles', `${cfg.service}: login roles created ${roles.created.join(', ') || 'none'}, dropped ${roles.dropped.join(', ') || 'none'}`, { service: cfg.service });
+    }
+    return out;
   } finally {
     await engine.close();
     await end();

@@ -74,7 +74,7 @@ describe('makePlan', () => {
       'api:release', 'api:start', 'api:health', 'api:switch',
       'worker:release', 'worker:start', 'worker:health', 'worker:switch',
     ]);
-    expect(first.replicas).toEqual({ db: 1, api: 2, worker: 1 });
+    expect(first.replicas).toEqual({ db: 2, api: 2, worker: 1 });
     expect(first.routes).toEqual([{ id: 'default:8080', listen: 8080, host: undefined, path: undefined, timeoutMs: undefined, service: 'api' }]);
   });
 
@@ -103,13 +103,15 @@ describe('makePlan', () => {
     expect(db.instances[0].env.PGDATA).toBe('/var/lib/symphony/abc/volumes/default/db-data/data');
     expect(placed.changes[0].volume).toBe('db-data at /var/lib/symphony/abc/volumes/default/db-data (outside the state dir: the postgres account cannot traverse /root)');
     expect(first.changes[0].volume).toBeUndefined();
+    expect(first.changes[0].pooler).toBe('pooler (PgBouncer, transaction pooling) on 127.0.0.1:21001 in front of the server on :21000: dependants connect to it, and it holds their connections while the server restarts');
+    expect(first.changes.find((c) => c.service === 'api')!.pooler).toBeUndefined();
     const recorded = makePlan(input(STACK, { ...EMPTY, volumes: [{ env: 'default', name: 'db-data', path: '/state/volumes/default/db-data', createdAt: '' }] }, { volumePlacements: { db: { root: '/var/lib/symphony/abc', reason: 'x' } } }));
     expect(Object.values(recorded.releases).find((r) => r.service === 'db')!.volumePath).toBe('/state/volumes/default/db-data');
   });
 
   it('resolves references to stable ports with secrets left as placeholders', () => {
     const api = Object.values(first.releases).find((r) => r.service === 'api')!;
-    expect(api.instances[0].env.DATABASE_URL).toBe('postgres://shop:${secrets.db.password}@127.0.0.1:21000/shop');
+    expect(api.instances[0].env.DATABASE_URL).toBe('postgres://shop:${secrets.db.password}@127.0.0.1:21001/shop');
     // A generated secret (the db password) never changes, so it is not part of any release's identity.
     expect(api.secretDigests).toEqual({});
   });
@@ -175,14 +177,14 @@ describe('makePlan', () => {
 
   it('keeps stable ports clear of ports used elsewhere', () => {
     const p = makePlan(input(STACK, EMPTY, { usedPorts: [21000, 21001] }));
-    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21002 });
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21002, pooler: 21003 });
   });
 
   it('gives a service forgotten with its volume kept the ports it had, and no one else those ports', () => {
     const p = makePlan(input(STACK, { ...EMPTY, keptPorts: { db: { port: 21007 }, gone: { port: 21000 } } }));
-    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21007 });
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21007, pooler: 21001 });
     const q = makePlan(input(STACK, { ...EMPTY, keptPorts: { gone: { port: 21000 } } }));
-    expect(Object.values(q.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21001 });
+    expect(Object.values(q.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: 21001, pooler: 21002 });
   });
 
   it('starts new stable ports at the base it is given, one per state dir and environment', () => {
@@ -193,16 +195,19 @@ describe('makePlan', () => {
     const bases = new Set(['/a', '/b', '/c', '/d', '/e', '/f'].map((d) => stablePortBase(d, 'default')));
     expect(bases.size).toBeGreaterThan(1);
     const p = makePlan(input(STACK, EMPTY, { portBase: base, usedPorts: [base] }));
-    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: base + 1 });
+    expect(Object.values(p.releases).find((r) => r.service === 'db')!.ports).toEqual({ port: base + 1, pooler: base + 2 });
   });
 });
 
 describe('makePlan with migrations', () => {
-  it("binds dependants to a migration's version_schema when its file sets one", () => {
-    const plain = JSON.stringify(makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] } })).releases);
-    expect(plain).toContain('search_path%3Dpublic_001_a');
-    const named = JSON.stringify(makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] }, migrationSchemas: { db: { '001_a': 'v_one' } } })).releases);
-    expect(named).toContain('search_path%3Dpublic_v_one');
-    expect(named).not.toContain('public_001_a');
+  it("binds dependants to a migration's schema version by its login role, and to version_schema when its file sets one", () => {
+    const api = (p: ReturnType<typeof makePlan>) => Object.values(p.releases).find((r) => r.service === 'api')!.instances[0].env.DATABASE_URL;
+    const plain = makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] } }));
+    // Through the pooler, which does not pass startup options: the role's search_path binds the version.
+    expect(api(plain)).toBe('postgres://shop__public_001_a:${secrets.db.password}@127.0.0.1:21001/shop');
+    const named = makePlan(input(STACK, EMPTY, { migrations: { db: ['001_a'] }, migrationSchemas: { db: { '001_a': 'v_one' } } }));
+    expect(api(named)).toBe('postgres://shop__public_v_one:${secrets.db.password}@127.0.0.1:21001/shop');
+    expect(JSON.stringify(named.releases)).not.toContain('public_001_a');
+    expect(JSON.stringify(plain.releases)).not.toContain('options=');
   });
 });

@@ -7,6 +7,7 @@ import { buildRelease, kindContext, releaseReasons } from './release.js';
 import type { Attributes } from './resolve.js';
 import type { Change, MigrationVersions, Plan, PlanRoute, PlanState, PlanStep, ReleaseConfig } from './types.js';
 import { versionSchemaName } from '../migrate/names.js';
+import { versionRoleName } from '../pooler/config.js';
 import { checkVersionChange } from '../kinds/postgres/settings.js';
 import { isOutside, type VolumePlacement } from '../volumes/placement.js';
 
@@ -61,6 +62,22 @@ export function scaledCount(node: ServiceNode, current: string | null, state: Pl
   if (running === 0) return { count: Math.min(max, Math.max(min, file)) };
   const count = Math.min(max, Math.max(min, running));
   return { count, note: count !== file ? `keeps ${count} replicas from autoscaling (replicas: ${file} in the file is the starting count)` : undefined };
+}
+
+/**
+ * A postgres service's attributes for dependants bound to one schema version: `url` and
+ * `user` name the version's login role (`<user>__<schema>`), `schema` the version. Pure.
+ */
+export function bindToVersion(attrs: Record<string, string>, schema: string): Record<string, string> {
+  const role = versionRoleName(attrs.user, schema);
+  const prefix = `postgres://${encodeURIComponent(attrs.user)}:`;
+  const url = attrs.url.startsWith(prefix) ? `postgres://${encodeURIComponent(role)}:${attrs.url.slice(prefix.length)}` : attrs.url;
+  return { ...attrs, url, user: role, schema };
+}
+
+/** One line for the plan about the instance that holds the others' clients (a postgres service's pooler). Pure. */
+export function poolerNote(holder: { ordinal: string; port?: number }, server: { port?: number } | undefined): string {
+  return `${holder.ordinal} (PgBouncer, transaction pooling) on 127.0.0.1:${holder.port} in front of the server on :${server?.port}: dependants connect to it, and it holds their connections while the server restarts`;
 }
 
 /** Services named in `target` plus everything they depend on. */
@@ -133,9 +150,10 @@ export function makePlan(input: PlanInput): Plan {
       : kind.attributes({ ...base, ports });
     const binding = node.kind === 'postgres' ? schemaBinding(input.migrations?.[node.name], rec?.schemaVersion) : null;
     if (binding?.bound) {
-      // Dependants connect to the schema version they were built for (expand/contract).
+      // Dependants connect to the schema version they were built for (expand/contract), as
+      // its login role: the pooler does not pass `options`, the role's search_path does it.
       const schema = versionSchemaName(SCHEMA_PREFIX, input.migrationSchemas?.[node.name]?.[binding.bound] ?? binding.bound);
-      attrs[node.name] = { ...attrs[node.name], url: `${attrs[node.name].url}?options=-c%20search_path%3D${schema}`, schema };
+      attrs[node.name] = bindToVersion(attrs[node.name], schema);
     }
     if (selected && !selected.has(node.name)) continue;
     if (binding?.next) {
@@ -152,6 +170,8 @@ export function makePlan(input: PlanInput): Plan {
       ? `${config.volume} at ${config.volumePath} (outside the state dir: ${where.placements[node.name]?.reason ?? 'recorded there'})`
       : undefined;
     const scaled = node.kind === 'app' ? scaledCount(node, rec?.currentRelease ?? null, state) : null;
+    const holder = config.instances.find((d) => d.holds);
+    const pooler = holder ? poolerNote(holder, config.instances.find((d) => !d.holds)) : undefined;
     const count = node.kind === 'app' ? (scaled?.count ?? (node.spec as { replicas?: number }).replicas ?? 1) : config.instances.length;
     replicas[node.name] = count;
     const step = (verb: PlanStep['verb'], previous: string | null = null): PlanStep => ({ name: `${node.name}:${verb}`, service: node.name, verb, release: id, previous });
@@ -159,7 +179,7 @@ export function makePlan(input: PlanInput): Plan {
 
     if (!current) {
       newReleases[id] = config;
-      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id, health, ...(volume ? { volume } : {}) });
+      changes.push({ service: node.name, kind: node.kind, action: 'create', reasons: ['new service'], from: null, to: id, health, ...(volume ? { volume } : {}), ...(pooler ? { pooler } : {}) });
       if (config.volume) steps.push(step('volume'));
       steps.push(step('release'));
       if (kind.prepare) steps.push(step('prepare'));
@@ -171,7 +191,7 @@ export function makePlan(input: PlanInput): Plan {
       const prev = releases.get(current);
       const reasons = prev ? releaseReasons(prev.config as ReleaseConfig, config) : ['recorded release is missing'];
       if (scaled?.note) reasons.push(scaled.note);
-      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health, ...(volume ? { volume } : {}) });
+      changes.push({ service: node.name, kind: node.kind, action: 'replace', reasons, from: current, to: id, health, ...(volume ? { volume } : {}), ...(pooler ? { pooler } : {}) });
       if (config.volume && config.volume !== (prev?.config as ReleaseConfig | undefined)?.volume) steps.push(step('volume'));
       steps.push(step('release', current));
       if (kind.prepare) steps.push(step('prepare', current));

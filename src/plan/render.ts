@@ -23,6 +23,7 @@ export function renderPlan(plan: Plan): string {
     for (const r of c.reasons) if (c.action !== 'create') lines.push(`  ${' '.repeat(width + 14)}- ${r}`);
     if (c.health) lines.push(`  ${' '.repeat(width + 14)}health: ${c.health}`);
     if (c.volume) lines.push(`  ${' '.repeat(width + 14)}volume: ${c.volume}`);
+    if (c.pooler) lines.push(`  ${' '.repeat(width + 14)}pooler: ${c.pooler}`);
   }
   const changed = plan.changes.filter((c) => c.action !== 'none').length;
   if (changed === 0) {

@@ -55,6 +55,8 @@ export interface Change {
   health?: string;
   /** Create and replace: where a volume outside the state dir lives, and why. */
   volume?: string;
+  /** Create and replace: the instance that holds the service's clients while it restarts (a postgres service's pooler). */
+  pooler?: string;
 }
 
 export type StepVerb =

@@ -55,7 +55,7 @@ export function registerMigrate(program: Command): void {
     action(async (version: string | undefined, o: MigrateOptions) => {
       const c = contextOf(o);
       const { dir, files } = filesOf(c.target);
-      const result = await withEngine(c.target, c.pool, async (e) => e.start(chooseStart(files, await e.status(), dir, version)));
+      const result = await withEngine(c.target, c.pool, async (e) => e.start(chooseStart(files, await e.status(), dir, version)), { roles: true });
       recordEvent(c.stateDir, c.target, `migration ${result.version} ${result.resumed ? 'resumed' : 'started'} (schema ${result.schema})`);
       print(o, renderStart(c.target, result), { target: c.target, ...result });
     }),
@@ -64,7 +64,7 @@ export function registerMigrate(program: Command): void {
   subcommand(migrate, 'complete', 'contract: drop the old version once no release uses it').action(
     action(async (o: MigrateOptions) => {
       const c = contextOf(o);
-      const result = await withEngine(c.target, c.pool, (e) => e.complete());
+      const result = await withEngine(c.target, c.pool, (e) => e.complete(), { roles: true });
       recordEvent(c.stateDir, c.target, `migration ${result.version} complete (schema ${result.schema})`);
       print(o, renderComplete(c.target, result), { target: c.target, ...result });
     }),
@@ -73,7 +73,7 @@ export function registerMigrate(program: Command): void {
   subcommand(migrate, 'rollback', 'undo the in-flight migration, keeping what the new version wrote').action(
     action(async (o: MigrateOptions) => {
       const c = contextOf(o);
-      const result = await withEngine(c.target, c.pool, (e) => e.rollback());
+      const result = await withEngine(c.target, c.pool, (e) => e.rollback(), { roles: true });
       recordEvent(c.stateDir, c.target, `migration ${result.version} rolled back; kept: ${result.movedAside.map((m) => m.to).join(', ') || 'nothing'}`);
       print(o, renderRollback(c.target, result), { target: c.target, ...result });
     }),

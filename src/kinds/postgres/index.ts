@@ -6,6 +6,7 @@ import { asServerUser, serverUser } from './server-user.js';
 import { postgresLayout, settingsFileText, SETTINGS_INCLUDE, shellQuote, type PostgresLayout } from './settings.js';
 import { reloadInPlace } from './reload.js';
 import { staleLockGuard } from './stale-lock.js';
+import { POOLER_ORDINAL, POOLER_PORT, poolerDraft, poolerLayout, probePooler, resumePooler, whileHeld, type PoolerLayout } from '../../pooler/index.js';
 
 export { checkVersionChange, postgresLayout, binDirFor, defaultRoleName, type PostgresLayout, type VersionChange } from './settings.js';
 export { PostgresKindError } from './errors.js';
@@ -44,8 +45,19 @@ function settingsLines(layout: PostgresLayout): string[] {
   ];
 }
 
-async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
+/**
+ * The pooler in front of the server (src/pooler/), or null for a release planned before
+ * services had one (no `pooler` port): its dependants reach the server directly.
+ */
+export function poolerOf(ctx: KindContext, layout: PostgresLayout = postgresLayout(ctx)): PoolerLayout | null {
+  const port = ctx.ports[POOLER_PORT];
+  return port ? poolerLayout(ctx.volumePath as string, port, layout.port, layout.user, layout.database) : null;
+}
+
+async function probe(ctx: KindContext, draft: InstanceDraft, env: Record<string, string>): Promise<ProbeResult> {
   const layout = postgresLayout(ctx);
+  const pooler = draft.ordinal === POOLER_ORDINAL ? poolerOf(ctx, layout) : null;
+  if (pooler) return probePooler(pooler, env[PASSWORD_ENV] ?? '');
   // Loaded on first probe: planning (in the CLI) never needs the driver.
   const { default: pg } = await import('pg');
   const client = new pg.Client({
@@ -65,17 +77,20 @@ async function probe(ctx: KindContext, _draft: InstanceDraft, env: Record<string
 }
 
 /**
- * A PostgreSQL server on its own volume. One instance; settings or minor
- * version changes restart it in place on the same data directory; a major
- * version change is refused (see `checkVersionChange`). Defaults: user and
- * database are the stack name with dashes turned into underscores.
+ * A PostgreSQL server on its own volume, with a PgBouncer pooler in front of it
+ * (instance `pooler`, its own stable port): dependants' `${db.url}` points at the
+ * pooler, so a restart holds their connections (PAUSE … RESUME) instead of refusing
+ * them. Settings or minor version changes replace it in place on the same data
+ * directory; a major version change is refused (see `checkVersionChange`). Defaults:
+ * user and database are the stack name with dashes turned into underscores.
  */
 export const postgresKind: ServiceKind = {
   name: 'postgres',
-  stablePorts: () => ['port'],
+  stablePorts: () => ['port', POOLER_PORT],
   instances(ctx) {
     const layout = postgresLayout(ctx);
-    return [{
+    const pooler = poolerOf(ctx, layout);
+    const server: InstanceDraft = {
       ordinal: '0',
       command: serverCommand(ctx),
       cwd: ctx.volumePath ?? '/',
@@ -83,15 +98,19 @@ export const postgresKind: ServiceKind = {
       port: layout.port,
       volumePath: ctx.volumePath ?? undefined,
       stopSignal: 'SIGINT',
-    }];
+    };
+    return pooler ? [server, poolerDraft(pooler, ctx.volumePath as string, passwordPlaceholder(ctx.service))] : [server];
   },
   attributes(ctx) {
-    const { user, database, port } = postgresLayout(ctx);
+    const layout = postgresLayout(ctx);
+    const { user, database } = layout;
+    const port = poolerOf(ctx, layout)?.port ?? layout.port;
     const password = passwordPlaceholder(ctx.service);
     return {
       url: `postgres://${encodeURIComponent(user)}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
       host: '127.0.0.1',
       port: String(port),
+      server_port: String(layout.port),
       user,
       database,
       password,
@@ -113,9 +132,15 @@ export const postgresKind: ServiceKind = {
   probe,
   inPlace: {
     reload: reloadInPlace,
-    async hold(_ctx, _env, restart) {
-      return { result: await restart(), held: false, detail: 'no pooler: new connections are refused while the server restarts' };
+    async hold(ctx, env, restart) {
+      const pooler = poolerOf(ctx);
+      if (!pooler) return { result: await restart(), held: false, detail: 'no pooler: new connections are refused while the server restarts' };
+      const held = await whileHeld(pooler, env[PASSWORD_ENV] ?? '', restart);
+      return { result: held.result, held: true, detail: `clients held by the pooler on 127.0.0.1:${pooler.port} for ${held.heldMs} ms (PAUSE … RESUME) while the server restarted` };
     },
-    async resume() {},
+    async resume(ctx, env) {
+      const pooler = poolerOf(ctx);
+      if (pooler) await resumePooler(pooler, env[PASSWORD_ENV] ?? '');
+    },
   },
 };

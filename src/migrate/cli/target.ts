@@ -3,6 +3,7 @@ import pg from 'pg';
 import { postgresKind, postgresLayout } from '../../kinds/postgres/index.js';
 import { kindCtx } from '../../apply/instances.js';
 import type { ReleaseConfig } from '../../plan/types.js';
+import { syncRolesOf } from '../../pooler/sync.js';
 import { SecretVault } from '../../secrets/vault.js';
 import type { LoadedStack, PostgresServiceSpec, ServiceNode } from '../../spec/index.js';
 import { StateStore } from '../../state/store.js';
@@ -105,7 +106,7 @@ export function recordEvent(stateDir: string, target: MigrationTarget, message: 
  * Run `fn` with an engine connected to the target; the pool is closed after.
  * A refused connection becomes a MigrationConnectError naming the target.
  */
-export async function withEngine<T>(target: MigrationTarget, config: pg.PoolConfig, fn: (engine: MigrationEngine) => Promise<T>): Promise<T> {
+export async function withEngine<T>(target: MigrationTarget, config: pg.PoolConfig, fn: (engine: MigrationEngine) => Promise<T>, opts: { roles?: boolean } = {}): Promise<T> {
   const pool = new pg.Pool(config);
   pool.on('error', () => undefined);
   try {
@@ -114,7 +115,11 @@ export async function withEngine<T>(target: MigrationTarget, config: pg.PoolConf
     } catch (err) {
       throw new MigrationConnectError(describeTarget(target), (err as Error).message);
     }
-    return await fn(new MigrationEngine(pool));
+    const engine = new MigrationEngine(pool);
+    const out = await fn(engine);
+    // The schema-version login roles the pooler's clients use follow what the database recorded.
+    if (opts.roles) await syncRolesOf(target, String(config.password ?? ''), await engine.status());
+    return out;
   } finally {
     await pool.end();
   }
