@@ -54,16 +54,16 @@ export class PoolerAdmin {
     );
   }
 
-  /** Let held clients through; a no-op when nothing is paused. */
+  /**
+   * Let held clients through; a no-op when nothing is paused. (PgBouncer 1.18 shows a
+   * global PAUSE nowhere, so RESUME is sent and its "not paused" refusal taken as done.)
+   */
   async resume(): Promise<void> {
-    if (!(await this.paused())) return;
-    await this.client.query('RESUME');
-  }
-
-  /** Whether any database of the pooler is paused (`SHOW DATABASES`, column `paused`). */
-  async paused(): Promise<boolean> {
-    const rows = (await this.client.query<{ name: string; paused: string | number }>('SHOW DATABASES')).rows;
-    return rows.some((r) => r.name !== 'pgbouncer' && Number(r.paused) === 1);
+    try {
+      await this.client.query('RESUME');
+    } catch (err) {
+      if (!/not paused/i.test((err as Error).message)) throw err;
+    }
   }
 
   async close(): Promise<void> {
