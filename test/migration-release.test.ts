@@ -76,6 +76,11 @@ async function rows<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
   }
 }
 
+/** Schema-version login roles on the server (the pooler does not pass `options`: a version rides in its role). */
+async function versionRoles(): Promise<Array<{ role: string; note: string }>> {
+  return rows(`SELECT rolname AS role, shobj_description(oid, 'pg_authid') AS note FROM pg_roles WHERE shobj_description(oid, 'pg_authid') LIKE 'symphony schema version %' ORDER BY 1`);
+}
+
 /** Every acknowledged write is a row with its name as title, and the priority its version gives (v1: the migration's up "1"; v2: 2). */
 async function expectWritten(written: Written[]): Promise<void> {
   const byId = new Map((await rows<{ id: string; title: string; priority: number }>('SELECT id, title, priority FROM public.items')).map((r) => [Number(r.id), r]));
@@ -120,6 +125,13 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
     expect(r.code, r.stderr).toBe(0);
     const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text());
     expect(body).toMatchObject({ version: 'v1', searchPath: 'public_001_items' });
+    // The app reaches the database through the pooler, as the version's role.
+    const store = new StateStore(state);
+    const db = store.service('default', 'db')!;
+    const api = store.release(store.service('default', 'api')!.currentRelease!)!.config as { instances: Array<{ env: Record<string, string> }> };
+    store.close();
+    expect(api.instances[0].env.DATABASE_URL).toBe(`postgres://items__public_001_items:\${secrets.db.password}@127.0.0.1:${db.ports.pooler}/items`);
+    expect(await versionRoles()).toEqual([{ role: 'items__public_001_items', note: 'symphony schema version public_001_items' }]);
   });
 
   it('deploys v2 with expand/contract under write load: 0 failed requests, all rows intact', async () => {
@@ -166,6 +178,8 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
       ['001_items', 'complete'],
       ['002_title_priority', 'complete'],
     ]);
+    // The completed version's role stays, the previous one's is dropped with its schema.
+    expect((await versionRoles()).map((x) => x.role)).toEqual(['items__public_002_title_priority']);
   });
 
   it('rolls the migration back when the new release fails, keeping what was written', async () => {
@@ -199,5 +213,12 @@ describe('a release that renames a column and adds a NOT NULL column', () => {
     const before = Math.min(...ids.map((w) => w.id));
     expect(filled.some((x) => Number(x.id) < before)).toBe(true);
     expect(ids.filter((w) => w.id <= last).length).toBeGreaterThan(0);
+    // The rolled-back version's role was made for the attempt and went with it.
+    expect((await versionRoles()).map((x) => x.role)).toEqual(['items__public_002_title_priority']);
+    const store = new StateStore(state);
+    const roleEvents = store.events('default', 500).filter((e) => e.kind === 'schema-roles').map((e) => e.message);
+    store.close();
+    expect(roleEvents).toContain('db: login roles created items__public_003_notes, dropped none');
+    expect(roleEvents).toContain('db: login roles created none, dropped items__public_003_notes');
   });
 });
