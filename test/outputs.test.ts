@@ -56,9 +56,11 @@ describe('outputs: how to reach each service', () => {
   it('status --json names a url or endpoints per service, the password masked', async () => {
     const s = json<EnvStatus>(await symphony(['status', '--json'], { cwd: dir }));
     const by = (n: string) => s.services.find((x) => x.name === n)!;
-    const dbPort = by('db').ports.port;
+    // Clients reach postgres through its pooler; the server's own port is server_port.
+    const dbPort = by('db').ports.pooler;
+    expect(dbPort).not.toBe(by('db').ports.port);
     expect(by('db').url).toBe(`postgres://reach:****@127.0.0.1:${dbPort}/reach`);
-    expect(by('db').outputs).toMatchObject({ user: 'reach', database: 'reach', password: '****', port: String(dbPort) });
+    expect(by('db').outputs).toMatchObject({ user: 'reach', database: 'reach', password: '****', port: String(dbPort), server_port: String(by('db').ports.port) });
     expect(by('kv').endpoints).toEqual([`http://127.0.0.1:${by('kv').ports['client-0']}`]);
     expect(by('web').url).toBe(`http://127.0.0.1:${port}`);
     const password = await reveal('db.password');
@@ -101,7 +103,7 @@ describe('outputs: how to reach each service', () => {
     expect(r.stderr).toContain('symphony output db.password --reveal --yes');
     const nope = await symphony(['output', 'db.nope'], { cwd: dir });
     expect(nope.code).toBe(1);
-    expect(nope.stderr).toContain("service db has no output 'nope'; its outputs: database, host, password, port, url, user");
+    expect(nope.stderr).toContain("service db has no output 'nope'; its outputs: database, host, password, port, server_port, url, user");
     const none = await symphony(['output', 'cache'], { cwd: dir });
     expect(none.stderr).toContain('no service cache in environment default; services: db, kv, web');
   });

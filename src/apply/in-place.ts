@@ -49,13 +49,17 @@ export async function replaceInPlace(r: StepRun): Promise<unknown> {
   const olds = live(r, step.previous).filter((i) => isRunning(deps, i));
   const out: { handedOver: string[]; reloaded: string[]; restarted: string[]; held?: boolean; detail: string[] } = { handedOver: [], reloaded: [], restarted: [], detail: [] };
   const restart: InstanceDraft[] = [];
+  // A holder kept as it is (the same pooler process) is handed over last, once the rest
+  // succeeded: a refused reload or a failed restart leaves it with the release it serves.
+  const keptHolders: InstanceRecord[] = [];
   for (const draft of [...cfg.instances].sort((a, b) => Number(!!b.holds) - Number(!!a.holds))) {
     const fresh = deps.store.instance(instanceId(release, draft.ordinal));
     if (fresh && isRunning(deps, fresh)) continue;
     const old = olds.find((o) => o.ordinal === draft.ordinal);
     const before = prevCfg?.instances.find((d) => d.ordinal === draft.ordinal);
     if (old && before && sameDraft(before, draft)) {
-      out.handedOver.push(handOver(deps, old, release).id);
+      if (draft.holds) keptHolders.push(old);
+      else out.handedOver.push(handOver(deps, old, release).id);
       continue;
     }
     if (old && prevCtx && kind.inPlace && !draft.holds) {
@@ -91,5 +95,6 @@ export async function replaceInPlace(r: StepRun): Promise<unknown> {
   } else if (kind.inPlace) {
     await kind.inPlace.resume(ctx, env);
   }
+  for (const old of keptHolders) out.handedOver.push(handOver(deps, old, release).id);
   return out;
 }
