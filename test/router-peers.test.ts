@@ -71,6 +71,12 @@ describe('router as 2 peer processes', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
     const stats = await client.stats();
     expect(stats.routes.find((r) => r.id === 'sum')?.releases[0]).toMatchObject({ requests: 40, errors: 0, windowRequests: 40, inFlight: 0 });
+    // Cumulative totals for exporters: summed over both peers, a bucket count per bound, +Inf = requests.
+    const totals = stats.totals.find((t) => t.route === 'sum' && t.release === 'blue');
+    expect(totals).toMatchObject({ requests: 40, byCode: { '2xx': 40 } });
+    expect(totals!.buckets).toHaveLength(stats.latencyBucketsS.length);
+    expect(totals!.buckets.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(totals!.latencySumS).toBeGreaterThan(0);
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(text).toContain('symphony_router_requests_total{route="sum",release="blue",code="2xx"} 40');
     expect(text).toContain('symphony_router_request_duration_seconds_count{route="sum",release="blue"} 40');

@@ -1,7 +1,7 @@
 import type { Logger } from '../util/log.js';
 import type { PlaneLink, PlaneSnapshot } from './data-plane.js';
 import { RouteInvalidError, RouteNotFoundError } from './errors.js';
-import { WINDOW_S, percentiles, type CounterSnapshot } from './stats.js';
+import { LATENCY_BUCKETS_S, WINDOW_S, codeClasses, percentiles, type CounterSnapshot } from './stats.js';
 import type { ConfigStore } from './store.js';
 import type { ReleaseTraffic, RouteConfig, RouterConfig, RouterStats } from './types.js';
 import { parseRoute, sameMatch } from './validate.js';
@@ -108,7 +108,14 @@ export class ControlPlane {
   async snapshotStats(): Promise<RouterStats> {
     const snap = await this.plane.snapshot();
     const config = this.config;
-    return { version: config.version, windowMs: WINDOW_S * 1000, routes: config.routes.map((r) => routeTraffic(r, snap)), upstreams: snap.upstreams };
+    return {
+      version: config.version,
+      windowMs: WINDOW_S * 1000,
+      routes: config.routes.map((r) => routeTraffic(r, snap)),
+      upstreams: snap.upstreams,
+      latencyBucketsS: LATENCY_BUCKETS_S,
+      totals: snap.counters.map((c) => ({ route: c.route, release: c.release, requests: c.requests, byCode: Object.fromEntries(codeClasses(c)), buckets: c.buckets, latencySumS: c.latencySum })),
+    };
   }
 
   async close(): Promise<void> {

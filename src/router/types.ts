@@ -61,10 +61,28 @@ export interface RouteTraffic {
   releases: ReleaseTraffic[];
 }
 
+/**
+ * Cumulative counters of one release on one route since the router started, summed over its
+ * processes: every release ever routed, not only configured ones (what a Prometheus exporter reads).
+ */
+export interface ReleaseTotals {
+  route: string;
+  release: string;
+  requests: number;
+  /** Requests by status class: `1xx`..`5xx`, and `error` for a socket error before any status. */
+  byCode: Record<string, number>;
+  /** Requests per latency bucket (not cumulative), bounds in `RouterStats.latencyBucketsS`. */
+  buckets: number[];
+  latencySumS: number;
+}
+
 /** Answer of `stats()`: per route and release. */
 export interface RouterStats {
   version: number;
   windowMs: number;
   routes: RouteTraffic[];
+  /** Upper bounds (seconds) of the latency buckets of `totals`; requests above the last fall in +Inf only. */
+  latencyBucketsS: number[];
+  totals: ReleaseTotals[];
   upstreams: { key: string; healthy: boolean; inFlight: number; lastError: string | null }[];
 }
