@@ -27,7 +27,7 @@ const CASES: Case[] = [
   { file: 'syntax-error.yaml', line: 6, path: '', message: 'YAML syntax: Flow map in block collection must be sufficiently indented and end with a }' },
   { file: 'duplicate-yaml-key.yaml', line: 6, path: '', message: 'YAML syntax: Map keys must be unique' },
   { file: 'not-a-mapping.yaml', line: 1, path: '', message: 'the stack file must be a mapping with at least name: and services:' },
-  { file: 'unknown-key-top.yaml', line: 2, path: 'version', message: 'unknown key "version"; allowed keys at the top level: name, services, routes, secrets, environments, smoke, pipeline' },
+  { file: 'unknown-key-top.yaml', line: 2, path: 'version', message: 'unknown key "version"; allowed keys at the top level: name, services, routes, secrets, environments, smoke, pipeline, observability' },
   { file: 'autoscale-min-max.yaml', line: 7, path: 'services.web.autoscale.max', message: 'is invalid: min must not be above max' },
   { file: 'autoscale-replicas.yaml', line: 5, path: 'services.web.replicas', message: 'is invalid: replicas is the starting count and must lie between autoscale.min and autoscale.max' },
   { file: 'autoscale-thresholds.yaml', line: 8, path: 'services.web.autoscale.cpu.down', message: 'is invalid: cpu.down must be below cpu.up, or it would scale down what it just scaled up' },

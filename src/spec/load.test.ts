@@ -139,6 +139,7 @@ describe('parseStackText on good stacks', () => {
       ],
       requireRehearsal: true,
       pipeline: null,
+      observability: null,
     });
   });
 });

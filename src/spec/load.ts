@@ -10,6 +10,7 @@ import { checkReferences, kindOf, KIND_KEYS, type ReferenceSite, type ServiceKin
 import { KIND_SCHEMAS, RouteSpec, SecretSource, StackShell, type AppServiceSpec, type ClusterServiceSpec, type EtcdServiceSpec, type PostgresServiceSpec, type Route } from './schema.js';
 import { StackSource, type PathKey } from './source.js';
 import { pipelineFindings, type PipelineConfig } from '../pipeline/spec.js';
+import { observabilityOf, type ObservabilityConfig } from '../observe/spec.js';
 
 /** One service of the loaded stack, after the environment's overrides. */
 export interface ServiceNode {
@@ -43,6 +44,8 @@ export interface LoadedStack {
   requireRehearsal: boolean;
   /** The `pipeline:` section, as validated (not environment-specific). */
   pipeline: PipelineConfig | null;
+  /** The `observability:` section (one per stack, not environment-specific); null without one. */
+  observability: ObservabilityConfig | null;
 }
 
 /** Read and validate a stack file. Throws `SpecError` carrying every issue found. */
@@ -108,7 +111,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
     deps: deps.get(name) ?? [],
   }));
   const name = shell.success ? shell.data.name : '';
-  return { file: abs, dir, env: env.name, name, services, routes: routes.map((r) => r.route), secrets, requireRehearsal: env.requireRehearsal, pipeline: shell.success ? (shell.data.pipeline ?? null) : null };
+  return { file: abs, dir, env: env.name, name, services, routes: routes.map((r) => r.route), secrets, requireRehearsal: env.requireRehearsal, pipeline: shell.success ? (shell.data.pipeline ?? null) : null, observability: shell.success ? observabilityOf(shell.data.observability) : null };
 }
 
 /** Merge each service with its override, pick its schema by kind key, validate; keep the valid keys of failures. */

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { clusterTemplateProblems, PORT_NAME } from '../kinds/cluster/template.js';
 import { PipelineSpec } from '../pipeline/spec.js';
+import { ObservabilitySpec } from '../observe/spec.js';
 
 /**
  * The stack file's shape, section by section. This is the one source of truth:
@@ -318,6 +319,7 @@ function stackShape<S extends z.ZodType>(service: S) {
     environments: z.record(Name, EnvironmentSpec).optional(),
     smoke: z.array(SmokeCheck).optional().describe('checks `symphony rehearse` runs on the copy after applying the change'),
     pipeline: PipelineSpec.optional(),
+    observability: ObservabilitySpec.optional(),
   });
 }
 
