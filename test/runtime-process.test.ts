@@ -111,6 +111,20 @@ describe('ProcessDriver', () => {
     expect(driver.isAlive(h)).toBe(false);
   });
 
+  it('measures CPU seconds and resident memory of the whole process group', async () => {
+    const ready = join(dir, 'burned.marker');
+    // The shell stays (not exec'd), its node child burns ~400 ms of CPU, holds 64 MiB, then idles.
+    const burn = `const b=Buffer.alloc(64<<20,1);const t=Date.now();while(Date.now()-t<400);require('fs').writeFileSync(process.env.MARKER,'1');setInterval(()=>b[0]++,1000)`;
+    const h = await startApp('api-usage-0', { command: `cd . && node -e "${burn}"`, env: { MARKER: ready } });
+    await until('the child burned its CPU', () => existsSync(ready));
+    const usage = (await driver.usage([h])).get(h.id);
+    expect(usage?.processes).toBe(2);
+    expect(usage!.cpuSeconds).toBeGreaterThanOrEqual(0.3);
+    expect(usage!.residentBytes).toBeGreaterThan(64 * 1024 * 1024);
+    await driver.stop(h, { graceMs: 0 });
+    expect((await driver.usage([h])).has(h.id)).toBe(false);
+  });
+
   it('kills the whole process group after the grace period when SIGTERM is ignored', async () => {
     const port = await freePort();
     const childPidFile = join(dir, 'stubborn.child');

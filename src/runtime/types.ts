@@ -41,6 +41,15 @@ export interface StopOptions {
   signal?: NodeJS.Signals;
 }
 
+/** What an instance uses now: its process group (process runtime) or its cgroup (containers). */
+export interface InstanceUsage {
+  /** CPU time since the instance started, user + system, including children it reaped. */
+  cpuSeconds: number;
+  /** Resident memory of its processes, summed. */
+  residentBytes: number;
+  processes: number;
+}
+
 export interface RuntimeDriver {
   readonly name: string;
   /** Start an instance detached from the caller: it survives the agent's death. */
@@ -53,4 +62,6 @@ export interface RuntimeDriver {
   list(): Promise<ObservedInstance[]>;
   /** Path of an instance's current log file. */
   logFile(id: string): string;
+  /** CPU and memory of running instances, by instance id; one missing from the answer is not running. Optional: metrics skip a driver without it. */
+  usage?(handles: InstanceHandle[]): Promise<Map<string, InstanceUsage>>;
 }

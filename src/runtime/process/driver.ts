@@ -3,9 +3,10 @@ import { closeSync, mkdirSync, openSync, readlinkSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../../errors.js';
-import type { InstanceHandle, InstanceSpec, ObservedInstance, RuntimeDriver, StopOptions } from '../types.js';
+import type { InstanceHandle, InstanceSpec, InstanceUsage, ObservedInstance, RuntimeDriver, StopOptions } from '../types.js';
 import { STAMP, instanceEnv, launchCommand } from './launch.js';
 import { groupMembers, isDead, listPids, readEnviron, readStat } from './proc.js';
+import { groupUsage } from './usage.js';
 
 export interface ProcessDriverOptions {
   /** State directory; stamped on every process so `list()` finds this scope's instances only. */
@@ -117,6 +118,18 @@ export class ProcessDriver implements RuntimeDriver {
 
   logFile(id: string): string {
     return join(this.logDirs.get(id) ?? this.defaultLogDir, `${id}.log`);
+  }
+
+  /** CPU and memory of each running instance's process group, from one pass over /proc. */
+  async usage(handles: InstanceHandle[]): Promise<Map<string, InstanceUsage>> {
+    const live = handles.filter((h) => this.isAlive(h));
+    const byGroup = groupUsage(live.map((h) => h.pid));
+    const out = new Map<string, InstanceUsage>();
+    for (const h of live) {
+      const u = byGroup.get(h.pid);
+      if (u) out.set(h.id, u);
+    }
+    return out;
   }
 
   /**
