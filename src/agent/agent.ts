@@ -24,9 +24,10 @@ import { routerTraffic } from './traffic.js';
 import { pipelineGuest } from '../pipeline/guest.js';
 import { backupGuest } from '../backup/guest.js';
 import { autoscaleGuest } from '../autoscale/guest.js';
+import { observeGuest } from '../observe/guest.js';
 
 /** Capabilities hosted by the agent, each in its own folder (see ./guest.ts). */
-const GUESTS: Array<() => AgentGuest> = [pipelineGuest, backupGuest, autoscaleGuest];
+const GUESTS: Array<() => AgentGuest> = [pipelineGuest, backupGuest, autoscaleGuest, observeGuest];
 
 export { socketPathOf };
 

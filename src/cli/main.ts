@@ -31,6 +31,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   backup: async () => (await import('./verbs/backup.js')).registerBackup,
   restore: async () => (await import('./verbs/restore.js')).registerRestore,
   scale: async () => (await import('./verbs/scale.js')).registerScale,
+  metrics: async () => (await import('./verbs/metrics.js')).registerMetrics,
 };
 
 /** Parse the command line and run the verb it names, loading only that verb's module. */

@@ -5,7 +5,8 @@ import { SymphonyError, StalePlanError } from '../../errors.js';
 import { renderPlan } from '../../plan/render.js';
 import type { Plan } from '../../plan/types.js';
 import { SecretVault } from '../../secrets/vault.js';
-import { loadStack } from '../../spec/index.js';
+import { loadStack, type LoadedStack } from '../../spec/index.js';
+import { metricsChange } from '../../observe/settings.js';
 import { StateStore } from '../../state/store.js';
 import type { OperationRecord } from '../../state/types.js';
 import { ensureAgent } from '../agent-client.js';
@@ -24,7 +25,7 @@ interface ApplyOptions extends GlobalOptions {
 }
 
 /** A saved plan, with the secrets it was made with read again and checked against its digests. */
-function loadSavedPlan(path: string, stateDir: string): { plan: Plan; secrets: Record<string, string> } {
+function loadSavedPlan(path: string, stateDir: string): { plan: Plan; secrets: Record<string, string>; stack: LoadedStack } {
   const plan = JSON.parse(readFileSync(path, 'utf8')) as Plan;
   if (plan.format !== 1) throw new SymphonyError(`${path} is not a Symphony plan`, 'make one with: symphony plan -o <file>');
   const stack = loadStack(plan.stackFile, { env: plan.env === 'default' ? undefined : plan.env });
@@ -42,7 +43,17 @@ function loadSavedPlan(path: string, stateDir: string): { plan: Plan; secrets: R
   } finally {
     store.close();
   }
-  return { plan, secrets };
+  return { plan, secrets, stack };
+}
+
+/** How the apply changes where the agent serves /metrics (observability.metrics); null when it does not. */
+function metricsChangeOf(stateDir: string, env: string, stack: LoadedStack): { from: string | null; to: string | null } | null {
+  const store = new StateStore(stateDir);
+  try {
+    return metricsChange(store, env, stack.observability?.metrics ?? null);
+  } finally {
+    store.close();
+  }
 }
 
 /** The Outputs block after a successful apply: how to reach each service, secret parts masked. */
@@ -74,23 +85,32 @@ export function registerApply(program: Command): void {
     .action(
       action(async (planFile: string | undefined, o: ApplyOptions) => {
         const stateDir = stateDirOf(o);
-        const { plan, secrets } = planFile ? loadSavedPlan(planFile, stateDir) : await computePlan(requireStack(o), o.env, stateDir, o.target);
+        const { plan, secrets, stack } = planFile ? loadSavedPlan(planFile, stateDir) : await computePlan(requireStack(o), o.env, stateDir, o.target);
         if (o.pauseAfter !== undefined) {
           const n = Number(o.pauseAfter);
           if (!Number.isInteger(n) || n < 1) throw new SymphonyError(`--pause-after wants a whole number of members >= 1, not ${o.pauseAfter}`);
           plan.steps = plan.steps.map((s) => (s.verb === 'roll' ? { ...s, pauseAfter: n } : s));
         }
         if (!o.json) process.stderr.write(renderPlan(plan) + '\n');
-        if (plan.steps.length === 0) {
+        const metrics = metricsChangeOf(stateDir, plan.env, stack);
+        if (metrics && !o.json) process.stderr.write(`metrics: ${metrics.from ? `http://${metrics.from}/metrics` : 'off'} -> ${metrics.to ? `http://${metrics.to}/metrics` : 'off'}\n`);
+        if (plan.steps.length === 0 && !metrics) {
           if (o.json) print(o, '', { plan, operation: null });
           return 0;
         }
-        assertRehearsed(stateDir, plan);
+        if (plan.steps.length > 0) assertRehearsed(stateDir, plan);
         if (!planFile && !(await confirm(o))) {
           process.stderr.write('nothing applied\n');
           return 1;
         }
         const client = await ensureAgent(stateDir);
+        // Before the operation: an address that cannot be opened stops the apply with nothing changed.
+        if (metrics) await client.call('POST', '/v1/observe', { env: plan.env, metrics: metrics.to });
+        if (plan.steps.length === 0) {
+          await client.close();
+          if (o.json) print(o, '', { plan, operation: null, metrics: metrics?.to ?? null });
+          return 0;
+        }
         const opId = await submit(client, { plan, secrets, verb: 'apply' });
         if (!o.json) process.stderr.write(`operation ${opId} started (Ctrl-C detaches; it keeps running: symphony attach ${opId})\n`);
         if (o.detach) return void print(o, opId, { operation: opId });
