@@ -1,7 +1,7 @@
 import type { ExecDeps } from '../apply/context.js';
 import { handleOf } from '../apply/instances.js';
 import { routerClientOf } from '../agent/traffic.js';
-import { RUN_ENDED } from '../pipeline/types.js';
+import { RUN_ENDED, type RunStatus } from '../pipeline/types.js';
 import type { RouterStats } from '../router/types.js';
 import type { BackupSuccess, FinishedOperation, HttpTotals, Observation, ObservedInstance, ObservedService } from './model.js';
 
@@ -86,5 +86,5 @@ function pipelineRuns(deps: ExecDeps): Array<{ status: string; count: number }> 
   const db = deps.store.db;
   if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pipeline_runs'`).get()) return [];
   const rows = db.prepare(`SELECT status, COUNT(*) AS count FROM pipeline_runs GROUP BY status`).all() as Array<{ status: string; count: number }>;
-  return rows.filter((r) => RUN_ENDED.has(r.status as never));
+  return rows.filter((r) => RUN_ENDED.has(r.status as RunStatus));
 }
