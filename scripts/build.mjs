@@ -84,7 +84,7 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   // undici is loaded from node_modules where it is used (router fallback path, smoke checks), not bundled.
-  external: ['better-sqlite3', 'libpg-query', 'pg', 'undici'],
+  external: ['better-sqlite3', 'libpg-query', 'pg', 'undici', 'dockerode'],
 };
 const esm = {
   ...common,

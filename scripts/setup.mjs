@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what Symphony's tests, examples and benchmarks need on a fresh machine:
 // every program a test starts or calls, from Debian when missing (etcd, haproxy, pgbackrest, pgbouncer,
-// PostgreSQL 15, redis, nats, curl, git, setpriv, prometheus), then npm packages.
+// PostgreSQL 15, redis, nats, curl, git, setpriv, prometheus, docker.io), then npm packages.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,7 @@ const wanted = [
   ['git', 'git'], // pipeline tests commit to a local repository
   ['setpriv', 'util-linux'], // postgres runs as its own account
   ['prometheus', 'prometheus'], // observe-metrics.test.ts scrapes the agent's /metrics
+  ['dockerd', 'docker.io'], // the container runtime (Symphony starts dockerd itself; no systemd needed)
 ];
 const missing = wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
 if (!pgBin()) missing.push('postgresql-15');

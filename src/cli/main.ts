@@ -32,6 +32,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   restore: async () => (await import('./verbs/restore.js')).registerRestore,
   scale: async () => (await import('./verbs/scale.js')).registerScale,
   metrics: async () => (await import('./verbs/metrics.js')).registerMetrics,
+  image: async () => (await import('./verbs/image.js')).registerImage,
 };
 
 /** Parse the command line and run the verb it names, loading only that verb's module. */
