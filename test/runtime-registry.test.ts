@@ -10,13 +10,13 @@ describe('runtime driver registry', () => {
     expect(driver.name).toBe('process');
     expect((driver as ProcessDriver).scope).toBe('/tmp/symphony-registry/state');
     expect(driver.logFile('api-1')).toBe('/tmp/symphony-registry/state/logs/api-1.log');
-    expect(runtimeDriverNames()).toEqual(['process']);
+    expect(runtimeDriverNames()).toEqual(['process', 'container']);
   });
 
   it('rejects an unknown driver with a RuntimeError that lists the known ones', () => {
     const attempt = (): unknown => getRuntimeDriver('docker', { scope: '/tmp/s' });
     expect(attempt).toThrow(RuntimeError);
-    expect(attempt).toThrow("unknown runtime driver 'docker'; known drivers: process (planned: container, kubernetes)");
+    expect(attempt).toThrow("unknown runtime driver 'docker'; known drivers: process, container (planned: kubernetes)");
     try {
       attempt();
     } catch (err) {
@@ -26,9 +26,10 @@ describe('runtime driver registry', () => {
   });
 
   it('says a planned driver is not built yet, and does not resolve Object prototype names', () => {
-    expect(() => getRuntimeDriver('container', { scope: '/tmp/s' })).toThrow(
-      "runtime driver 'container' is planned but not available in this build; known drivers: process",
+    expect(() => getRuntimeDriver('kubernetes', { scope: '/tmp/s' })).toThrow(
+      "runtime driver 'kubernetes' is planned but not available in this build; known drivers: process, container",
     );
+    expect(getRuntimeDriver('container', { scope: '/tmp/s' }).name).toBe('container');
     expect(() => getRuntimeDriver('toString', { scope: '/tmp/s' })).toThrow("unknown runtime driver 'toString'");
   });
 });

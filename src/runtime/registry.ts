@@ -1,4 +1,5 @@
 import { RuntimeError } from '../errors.js';
+import { ContainerDriver } from './container/driver.js';
 import { ProcessDriver } from './process/index.js';
 import type { RuntimeDriver } from './types.js';
 
@@ -9,10 +10,11 @@ export interface RuntimeDriverOptions {
 
 const DRIVERS: Record<string, (opts: RuntimeDriverOptions) => RuntimeDriver> = {
   process: (opts) => new ProcessDriver({ scope: opts.scope }),
+  container: (opts) => new ContainerDriver({ scope: opts.scope }),
 };
 
 /** Drivers that are designed but not built yet, named in the error for an unknown driver. */
-const PLANNED = ['container', 'kubernetes'];
+const PLANNED = ['kubernetes'];
 
 /** Names of the drivers this build can run. */
 export function runtimeDriverNames(): string[] {

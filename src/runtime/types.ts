@@ -17,6 +17,20 @@ export interface InstanceSpec {
   port?: number;
   /** Directory for this instance's logs (stdout+stderr go to `<logDir>/<id>.log`). */
   logDir: string;
+  /** Set for an instance of the container runtime: what to create it from (`command` and `cwd` are then unused). */
+  container?: ContainerSpec;
+}
+
+/** The container part of an instance: image, published port, mounts. */
+export interface ContainerSpec {
+  /** Image ID (`sha256:…`) the container is created from. */
+  image: string;
+  /** Port the app listens on inside the container, published on 127.0.0.1:`port` of the instance. */
+  containerPort?: number;
+  /** Host directories bind-mounted into the container (the Symphony volume at /data). */
+  mounts: Array<{ source: string; target: string }>;
+  /** Arguments replacing the image's CMD (`run:` split on spaces); omitted = the image's own. */
+  cmd?: string[];
 }
 
 /** Identity of a running instance: the pid alone is not enough (pids are reused). */
