@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseFailpoints, type ExecDeps } from '../apply/context.js';
 import { NotFoundError, SymphonyError } from '../errors.js';
 import { registerBuiltinKinds } from '../kinds/builtin.js';
-import { getRuntimeDriver } from '../runtime/registry.js';
+import { RuntimeSet } from '../runtime/set.js';
 import { SecretVault } from '../secrets/vault.js';
 import { Journal } from '../state/journal.js';
 import { StateStore } from '../state/store.js';
@@ -59,12 +59,13 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
     unlinkSync(socketPath);
   }
   const log = createLogger('agent', join(stateDir, 'agent.log'));
+  const runtime = new RuntimeSet({ scope: stateDir, onEngineStart: (line) => log.info({ engine: line }, line) });
   const deps: ExecDeps = {
     stateDir,
     store,
     journal: new Journal(store),
     vault: new SecretVault(store),
-    driver: getRuntimeDriver('process', { scope: stateDir }),
+    driver: runtime,
     traffic: routerTraffic(stateDir),
     log,
     failpoints: parseFailpoints(process.env.SYMPHONY_FAILPOINTS),
@@ -161,6 +162,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
       server.closeAllConnections();
     });
     await ops.idle();
+    runtime.close();
     store.close();
   }
   /** Stop the agent (and its router with `stopRouter`); with `ifEmpty`, only when no service is recorded in any environment. */

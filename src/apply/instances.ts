@@ -3,7 +3,7 @@ import { probeOnce, waitHealthy } from '../health/index.js';
 import { getKind } from '../kinds/registry.js';
 import type { InstanceDraft, KindContext } from '../kinds/types.js';
 import type { ReleaseConfig } from '../plan/types.js';
-import type { InstanceHandle } from '../runtime/types.js';
+import type { ContainerSpec, InstanceHandle } from '../runtime/types.js';
 import type { InstanceRecord } from '../state/types.js';
 import { firstFreePort } from '../util/ports.js';
 import { logDirOf, type ExecDeps } from './context.js';
@@ -60,11 +60,25 @@ export async function startInstance(deps: ExecDeps, env: string, release: string
   const cwd = cfg ? ensureSnapshot(deps.stateDir, cfg, draft) : draft.cwd;
   store.putInstance({ id, env, service, release, ordinal, pid: null, startTime: null, port, status: 'starting' });
   const resolved = substitute(deps, env, draft);
-  const h = await driver.start({ id, service, release, command: resolved.command, cwd, env: resolved.env, port: port ?? undefined, logDir: logDirOf(deps.stateDir) });
+  const container = cfg ? containerOf(cfg) : undefined;
+  const h = await driver.start({ id, service, release, command: resolved.command, cwd, env: resolved.env, port: port ?? undefined, logDir: logDirOf(deps.stateDir), ...(container ? { container } : {}) });
   store.updateInstance(id, { pid: h.pid, startTime: h.startTime, status: 'running', health: 'unknown' });
   store.addEvent(env, 'instance-started', `started ${id} (pid ${h.pid}${port ? `, port ${port}` : ''})`, { service, instance: id });
   return store.instance(id)!;
 }
+
+/** What a container-runtime release's instances are created from: its image ID, port inside, its volume at /data. */
+export function containerOf(cfg: ReleaseConfig): ContainerSpec | undefined {
+  if (cfg.runtime !== 'container') return undefined;
+  const spec = cfg.spec as { port?: number; run?: string };
+  const out: ContainerSpec = { image: cfg.artifact, mounts: cfg.volumePath ? [{ source: cfg.volumePath, target: CONTAINER_VOLUME_PATH }] : [] };
+  if (spec.port !== undefined) out.containerPort = spec.port;
+  if (spec.run) out.cmd = spec.run.trim().split(/\s+/);
+  return out;
+}
+
+/** Where a container sees its service's volume. */
+export const CONTAINER_VOLUME_PATH = '/data';
 
 /** Stop an instance gracefully and record it stopped. Idempotent. */
 export async function stopInstance(deps: ExecDeps, i: InstanceRecord, graceMs: number): Promise<void> {

@@ -7,7 +7,7 @@ import { makePlan } from '../plan/planner.js';
 import type { MigrationVersions, Plan, PlanState } from '../plan/types.js';
 import { getRuntimeDriver } from '../runtime/registry.js';
 import { SecretVault } from '../secrets/vault.js';
-import { loadStack, type LoadedStack } from '../spec/index.js';
+import { loadStack, type AppServiceSpec, type LoadedStack } from '../spec/index.js';
 import { StateStore } from '../state/store.js';
 import { stablePortBase } from '../plan/ports.js';
 import { isPortFree } from '../util/ports.js';
@@ -109,6 +109,19 @@ export function volumePlacements(stack: LoadedStack, stateDir: string): Record<s
   return out;
 }
 
+/**
+ * A container app's artifact: its image ID, built now through the engine
+ * (the engine's cache makes the same inputs the same ID, so an unchanged
+ * service plans no change) or looked up by name. Starts Symphony's dockerd
+ * when none runs, and says so on stderr.
+ */
+async function containerArtifact(stack: LoadedStack, service: string, image: NonNullable<AppServiceSpec['image']>): Promise<string> {
+  const { requireEngine } = await import('../runtime/container/engine.js');
+  const { resolveImage } = await import('../runtime/container/image.js');
+  const engine = await requireEngine({ onStart: (line) => process.stderr.write(`symphony: ${line}\n`) });
+  return (await resolveImage(engine, image, { stackDir: stack.dir, stack: stack.name, service })).id;
+}
+
 /** Load the stack, read secrets and state, and make the plan. */
 export async function computePlan(file: string, env: string | undefined, stateDir: string, target?: string[], built?: BuiltApps): Promise<Planned> {
   registerBuiltinKinds();
@@ -127,7 +140,10 @@ export async function computePlan(file: string, env: string | undefined, stateDi
     for (const [name, value] of Object.entries(secrets)) digests[name] = vault.hmac(value);
     const artifacts: Record<string, string> = {};
     for (const s of stack.services) {
-      if (s.kind === 'app') artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, (s.spec as { dir?: string }).dir ?? '.'), `services.${s.name}.dir`);
+      if (s.kind !== 'app') continue;
+      const app = s.spec as AppServiceSpec;
+      if (app.runtime === 'container' && app.image !== undefined) artifacts[s.name] = await containerArtifact(stack, s.name, app.image);
+      else artifacts[s.name] = built?.[s.name]?.digest ?? dirDigest(resolve(stack.dir, app.dir ?? '.'), `services.${s.name}.dir`);
     }
     const state = await planState(store, stack.env);
     const { migrations, migrationSchemas } = await migrationVersions(stack);

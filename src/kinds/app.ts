@@ -37,7 +37,7 @@ export const appKind: ServiceKind = {
   stablePorts: () => [],
   instances(ctx: KindContext): InstanceDraft[] {
     const spec = ctx.spec as AppServiceSpec;
-    return [{ ordinal: '0', command: spec.run, cwd: resolve(ctx.stackDir, spec.dir ?? '.'), env: { ...(spec.env ?? {}) } }];
+    return [{ ordinal: '0', command: spec.run ?? '', cwd: resolve(ctx.stackDir, spec.dir ?? '.'), env: { ...(spec.env ?? {}) } }];
   },
   attributes: () => ({}),
   replaceMode: () => 'blue-green',

@@ -117,7 +117,9 @@ function stripReplicas(spec: Record<string, unknown>): Record<string, unknown> {
 /** Why `next` replaces `prev`: names of what changed, never values. */
 export function releaseReasons(prev: ReleaseConfig, next: ReleaseConfig): string[] {
   const reasons: string[] = [];
-  if (prev.artifact !== next.artifact) reasons.push(`files changed (${prev.artifact.slice(0, 8)} -> ${next.artifact.slice(0, 8)})`);
+  const short = (a: string): string => (a.startsWith('sha256:') ? a.slice(7, 19) : a.slice(0, 8));
+  if (prev.artifact !== next.artifact) reasons.push(`${next.artifact.startsWith('sha256:') ? 'image' : 'files'} changed (${short(prev.artifact)} -> ${short(next.artifact)})`);
+  if (prev.runtime !== next.runtime) reasons.push(`runtime ${prev.runtime} -> ${next.runtime}`);
   const a = prev.instances;
   const b = next.instances;
   if (a.length !== b.length) reasons.push(`members ${a.length} -> ${b.length}`);

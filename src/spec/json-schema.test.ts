@@ -36,7 +36,7 @@ describe('stackJsonSchema', () => {
       required: ['name', 'services'],
       additionalProperties: false,
     });
-    expect(Object.keys(schema.properties as object)).toEqual(['name', 'services', 'routes', 'secrets', 'environments', 'smoke', 'pipeline', 'observability']);
+    expect(Object.keys(schema.properties as object)).toEqual(['name', 'services', 'routes', 'secrets', 'environments', 'smoke', 'pipeline', 'observability', 'runtime']);
   });
 
   it.each(['shop.yaml', 'minimal.yaml'])('accepts the example %s', (file) => {

@@ -9,6 +9,7 @@ import { fromZod, toIssues, type Finding } from './issues.js';
 import { checkReferences, kindOf, KIND_KEYS, type ReferenceSite, type ServiceKindName } from './references.js';
 import { KIND_SCHEMAS, RouteSpec, SecretSource, StackShell, type AppServiceSpec, type ClusterServiceSpec, type EtcdServiceSpec, type PostgresServiceSpec, type Route } from './schema.js';
 import { StackSource, type PathKey } from './source.js';
+import { checkRuntimes } from './runtime.js';
 import { pipelineFindings, type PipelineConfig } from '../pipeline/spec.js';
 import { observabilityOf, type ObservabilityConfig } from '../observe/spec.js';
 
@@ -93,6 +94,7 @@ export function parseStackText(text: string, file: string, opts: { env?: string;
   const routes = placeRoutes(env.routes ?? raw.routes, routesPath);
   findings.push(...checkUses(checked, names), ...checkPorts(checked, kinds, routes), ...checkVolumes(checked));
   findings.push(...checkFiles(checked, secrets, dir));
+  findings.push(...checkRuntimes(checked, shell.success ? shell.data.runtime : undefined, dir));
   findings.push(...pipelineFindings(raw));
 
   const edges: Edge[] = [...refs.edges];
@@ -143,7 +145,7 @@ function validateServices(rawServices: Record<string, unknown>, overrides: Recor
 
 function kindProblem(service: Record<string, unknown>): string {
   const present = Object.keys(KIND_KEYS).filter((k) => k in service);
-  const allowed = 'exactly one of run (app), postgres, etcd, cluster';
+  const allowed = 'exactly one of run or image (app), postgres, etcd, cluster';
   if (present.length === 0) return `has no kind: give it ${allowed}; it has keys: ${Object.keys(service).join(', ') || 'none'}`;
   return `has several kinds (${present.join(', ')}): keep ${allowed}`;
 }

@@ -20,14 +20,15 @@ export const KIND_ATTRIBUTES: Record<ServiceKindName, readonly string[]> = {
 };
 
 /** The key that decides a service's kind. */
-export const KIND_KEYS: Record<string, ServiceKindName> = { run: 'app', postgres: 'postgres', etcd: 'etcd', cluster: 'cluster' };
+export const KIND_KEYS: Record<string, ServiceKindName> = { run: 'app', image: 'app', postgres: 'postgres', etcd: 'etcd', cluster: 'cluster' };
 
 /** The kind of a raw service section by its kind key; null when it has none or several. */
 export function kindOf(service: Record<string, unknown>): ServiceKindName | null {
   const kinds = Object.keys(KIND_KEYS)
     .filter((k) => k in service)
     .map((k) => KIND_KEYS[k]);
-  return kinds.length === 1 ? kinds[0] : null;
+  const distinct = [...new Set(kinds)];
+  return distinct.length === 1 ? distinct[0] : null;
 }
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;

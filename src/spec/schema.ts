@@ -75,7 +75,32 @@ export const DeploySpec = z
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit');
 const EnvMap = z.record(EnvName, Scalar.transform(String)).describe('environment variables; values may hold ${service.attr} and ${secrets.NAME}');
 
+/** `runtime:` of a postgres, etcd or cluster service: Symphony has no image with their binaries, so only the process runtime. */
+const ProcessOnly = z
+  .string()
+  .refine((v) => v === 'process', { message: 'postgres, etcd and cluster services run on the process runtime only (Symphony has no container image with their binaries): remove runtime: from this service; containers reach it through its references (${db.url})' })
+  .optional()
+  .describe('process (the only runtime of this kind)');
+
+/** Where an app's instances run. */
+export const RuntimeName = z.enum(['process', 'container'], { error: 'must be process or container' });
+
+/** `image:` of a container app: built from a directory with a Dockerfile, or a local image by name. */
+export const ImageSpec = z
+  .union(
+    [
+      z.string().min(1).describe('a local image, name:tag or ID (no registry is asked)'),
+      z.strictObject({
+        build: z.string().min(1).describe('directory with a Dockerfile, relative to the stack file; FROM symphony/node:<major> needs no registry'),
+        dockerfile: z.string().min(1).optional().describe('Dockerfile name inside build (default Dockerfile)'),
+      }),
+    ],
+    { error: 'must be "name:tag" or { build: ./dir }' },
+  )
+  .describe('container image of the app (container runtime)');
+
 const Common = {
+  runtime: ProcessOnly,
   uses: z.array(Name).optional().describe('services this one needs started first'),
   volume: Name.optional().describe('named volume kept across every replacement'),
   env: EnvMap.optional(),
@@ -143,14 +168,16 @@ export const AutoscaleSection = z
 export const AppService = z
   .strictObject({
     ...Common,
-    run: z.string().min(1).describe('command line started by the process runtime'),
+    run: z.string().min(1).optional().describe('command line started by the process runtime; with image: the arguments replacing its CMD, split on spaces'),
+    image: ImageSpec.optional(),
+    port: Port.optional().describe('container runtime: the port the app listens on inside the container (PORT); default: the instance port'),
     build: z.string().min(1).optional().describe('pipeline runs: shell command run once per commit in its own copy, before any stage'),
     dir: z.string().min(1).optional().describe('working directory, relative to the stack file'),
     replicas: z.number().int().min(0).max(100).optional(),
     listens: z.boolean().optional().describe('the app serves on $PORT, so its default health is a TCP probe even when no route targets it (default: true when a route targets it)'),
     health: HealthSpec.optional(),
     deploy: DeploySpec.optional(),
-    runtime: z.string().optional().describe('runtime driver name (default: process)'),
+    runtime: RuntimeName.optional().describe('process or container (default: the stack\'s runtime:, else container when image: is set, else process)'),
     backup: SnapshotBackupSection.optional().describe('archives of the volume (needs volume:)'),
     autoscale: AutoscaleSection.optional(),
   })
@@ -159,7 +186,10 @@ export const AppService = z
     message: 'replicas is the starting count and must lie between autoscale.min and autoscale.max',
     path: ['replicas'],
   })
-  .describe('A stateless app run as processes');
+  .refine((a) => a.runtime !== 'container' || a.image !== undefined, { message: 'the container runtime needs an image: give image: { build: ./dir } or image: "name:tag"', path: ['runtime'] })
+  .refine((a) => a.runtime !== 'process' || a.run !== undefined, { message: 'the process runtime needs run: <command line> (image: runs on runtime: container)', path: ['runtime'] })
+  .refine((a) => a.port === undefined || a.image !== undefined, { message: 'port: is the port inside a container: it needs image:', path: ['port'] })
+  .describe('A stateless app run as processes or containers');
 
 export const BackupSection = z
   .strictObject({
@@ -320,6 +350,7 @@ function stackShape<S extends z.ZodType>(service: S) {
     smoke: z.array(SmokeCheck).optional().describe('checks `symphony rehearse` runs on the copy after applying the change'),
     pipeline: PipelineSpec.optional(),
     observability: ObservabilitySpec.optional(),
+    runtime: RuntimeName.optional().describe('default runtime of the stack\'s apps (postgres, etcd and clusters always run as processes)'),
   });
 }
 
@@ -327,7 +358,7 @@ export const StackSpec = stackShape(ServiceSpec);
 
 /** First pass of the loader: services are checked one by one afterwards, by kind. */
 export const StackShell = stackShape(
-  z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run, postgres, etcd, cluster' }),
+  z.record(z.string(), z.unknown(), { error: 'must be a mapping with one of run or image, postgres, etcd, cluster' }),
 );
 
 /**
@@ -337,6 +368,10 @@ export const StackShell = stackShape(
  */
 export function stackJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(StackSpec, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // An app names run:, image: or both (a refinement zod cannot express in JSON Schema).
+  const services = (schema.properties as Record<string, { additionalProperties?: { anyOf?: Array<Record<string, unknown>> } }>).services;
+  const app = services.additionalProperties?.anyOf?.[0];
+  if (app) app.anyOf = [{ required: ['run'] }, { required: ['image'] }];
   return {
     ...schema,
     $id: 'https://symphony.dev/schema/stack.json',
