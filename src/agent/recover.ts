@@ -49,7 +49,8 @@ export async function recover(deps: ExecDeps): Promise<{ adopted: number; orphan
 
 /** Resume (or undo, as each one's journal says) every unfinished operation; how many. */
 export function resumeUnfinished(deps: ExecDeps, ops: Operations): number {
-  const unfinished = deps.journal.unfinished();
+  // An operation submitted while this agent was still recovering (its socket answers first) already runs here.
+  const unfinished = deps.journal.unfinished().filter((op) => !ops.isRunning(op.id));
   for (const op of unfinished) ops.resume(op);
   return unfinished.length;
 }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../../src/cli/agent-client.js';
-import { getRuntimeDriver } from '../../src/runtime/registry.js';
+import { RuntimeSet } from '../../src/runtime/set.js';
 import { pidAlive } from '../../src/util/pid.js';
 import { run, type RunResult } from '../../src/util/exec.js';
 
@@ -50,8 +50,10 @@ export async function stopAgent(stateDir: string): Promise<void> {
 /** Leave nothing behind: every instance of the state dir, its agent and its router. */
 export async function cleanup(stateDir: string): Promise<void> {
   await stopAgent(stateDir);
-  const driver = getRuntimeDriver('process', { scope: stateDir });
+  // Processes and containers alike (the engine is never started just to look).
+  const driver = new RuntimeSet({ scope: stateDir });
   for (const o of await driver.list()) await driver.stop(o, { graceMs: 2000 });
+  driver.close();
   try {
     const router = await Promise.race([routerPid(stateDir), sleep(2000).then(() => null)]);
     if (router) process.kill(router, 'SIGTERM');

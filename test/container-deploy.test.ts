@@ -1,0 +1,107 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireEngine } from '../src/runtime/container/engine.js';
+import { LABEL } from '../src/runtime/container/labels.js';
+import { freePort } from '../src/util/ports.js';
+import { agentStatus } from './fixtures/release-apps/stack.js';
+import { Load, get } from './fixtures/release-apps/traffic.js';
+import { cleanup, stackDir, symphony } from './helpers/cli.js';
+
+// A container service behind a route, through the real CLI, agent, router and dockerd:
+// blue-green of a changed image under load, a no-change plan, the volume kept, rollback.
+const FIXTURE = resolve(__dirname, 'fixtures/container-app');
+let dir: string;
+let state: string;
+let port: number;
+
+const setVersion = (v: string): void => {
+  const file = join(dir, 'web', 'Dockerfile');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/ENV APP_VERSION=\S+/, `ENV APP_VERSION=${v}`));
+};
+
+async function containersOf(scope: string): Promise<Array<{ instance: string; release: string }>> {
+  const engine = await requireEngine();
+  const list = await engine.docker.listContainers({ filters: { label: [`${LABEL.scope}=${scope}`] } });
+  return list.map((c) => ({ instance: c.Labels[LABEL.instance], release: c.Labels[LABEL.release] })).sort((a, b) => a.instance.localeCompare(b.instance));
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  dir = stackDir({
+    'symphony.yaml': `name: ctr
+runtime: container
+services:
+  web:
+    image: { build: ./web }
+    port: 3000
+    replicas: 2
+    volume: uploads
+    health: { http: /healthz, interval: 100ms }
+    deploy: { drain: 2s, grace: 3s, warm: 60s }
+routes:
+  - { listen: ${port}, to: web }
+`,
+  });
+  cpSync(FIXTURE, join(dir, 'web'), { recursive: true });
+  state = join(dir, '.symphony');
+}, 30_000);
+
+afterAll(async () => {
+  await symphony(['destroy', '--yes'], { cwd: dir });
+  await cleanup(state);
+});
+
+describe('container service behind a route', () => {
+  it('applies: 2 labelled containers answer through the router, and write to the volume on the host', async () => {
+    const r = await symphony(['apply', '--yes'], { cwd: dir });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const s = await agentStatus(state);
+    const web = s.services.find((x) => x.name === 'web')!;
+    expect(web.instances).toHaveLength(2);
+    expect(web.instances.every((i) => i.alive && i.release === web.release)).toBe(true);
+    expect((await containersOf(state)).map((c) => c.release)).toEqual([web.release, web.release]);
+    const answers = new Set<string>();
+    for (let i = 0; i < 20; i++) answers.add((await get(`http://127.0.0.1:${port}/`)).body.trim());
+    expect([...answers].sort()).toEqual(web.instances.map((i) => `v1 ${i.id}`).sort());
+    expect((await get(`http://127.0.0.1:${port}/write`)).body).toBe('written');
+    expect(readFileSync(join(state, 'volumes', 'default', 'uploads', 'writes.log'), 'utf8')).toMatch(/^v1 web-[0-9a-f]{8}-\d\n$/);
+    const logs = await symphony(['logs', 'web'], { cwd: dir });
+    expect(logs.stdout).toContain('listening v1 web-');
+    // Same Dockerfile and context: the same image, so the same release and nothing to do.
+    const again = await symphony(['plan', '--json'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).changes.filter((c: { action: string }) => c.action !== 'none')).toEqual([]);
+  }, 120_000);
+
+  it('blue-green of a changed image under load: 0 failed requests, the volume kept; rollback to the warm release: 0 failed', async () => {
+    const before = (await agentStatus(state)).services.find((x) => x.name === 'web')!.release;
+    setVersion('v2');
+    const plan = await symphony(['plan', '--json'], { cwd: dir });
+    const change = JSON.parse(plan.stdout).changes.find((c: { service: string }) => c.service === 'web');
+    expect(change.action).toBe('replace');
+    expect(change.reasons.join(' ')).toMatch(/^image changed \([0-9a-f]{12} -> [0-9a-f]{12}\)$/);
+    const load = new Load(`http://127.0.0.1:${port}`, { keepAlive: 3, fresh: 2 }).start();
+    await load.flowing();
+    try {
+      const r = await symphony(['apply', '--yes'], { cwd: dir });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      await load.flowing();
+      expect((await get(`http://127.0.0.1:${port}/`)).body.startsWith('v2 ')).toBe(true);
+      const after = (await agentStatus(state)).services.find((x) => x.name === 'web')!;
+      expect(after.release).not.toBe(before);
+      // The old release stays warm (running, no traffic) for the rollback.
+      expect(new Set((await containersOf(state)).map((c) => c.release))).toEqual(new Set([before, after.release]));
+      expect((await get(`http://127.0.0.1:${port}/writes`)).body).toMatch(/^v1 web-/);
+      const back = await symphony(['rollback', 'web'], { cwd: dir });
+      expect(back.code, back.stderr + back.stdout).toBe(0);
+      await load.flowing();
+      expect((await get(`http://127.0.0.1:${port}/`)).body.startsWith('v1 ')).toBe(true);
+    } finally {
+      const report = await load.stop();
+      expect(report.failed, report.failures.join('\n')).toBe(0);
+      expect(report.versions.v1).toBeGreaterThan(0);
+      expect(report.versions.v2).toBeGreaterThan(0);
+    }
+  }, 150_000);
+});
