@@ -79,11 +79,14 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const agentInfo = () => ({ pid: process.pid, startedAt, uptimeS: Math.round((Date.now() - Date.parse(startedAt)) / 1000) });
   const guests = GUESTS.map((make) => make());
   const guestCtx = guestContext(deps, ops);
+  let recoveryDone: () => void = () => undefined;
+  const recovered = new Promise<void>((r) => (recoveryDone = r));
   let startedGuests: () => void = () => undefined;
   const guestsStarted = new Promise<void>((r) => (startedGuests = r));
   const api = jsonApi([
     { method: 'GET', pattern: /^\/v1\/ping$/, handler: async () => ({ pid: process.pid, stateDir }) },
-    { method: 'POST', pattern: /^\/v1\/operations$/, handler: async (_m, _r, body) => ({ operation: ops.submit(body as SubmitRequest) }) },
+    // The socket answers before recovery ends; an operation waits for it (recovery would take its new instances for dead ones).
+    { method: 'POST', pattern: /^\/v1\/operations$/, handler: async (_m, _r, body) => (await recovered, { operation: ops.submit(body as SubmitRequest) }) },
     {
       method: 'GET',
       pattern: /^\/v1\/operations\/([\w-]+)$/,
@@ -136,6 +139,7 @@ export async function startAgent(stateDirArg: string, opts: { onShutdown?: () =>
   const boot = summary.dead > 0 ? await bootRestore(deps) : { restored: 0, failed: 0 };
   await routerWatch.tick();
   const resumed = resumeUnfinished(deps, ops);
+  recoveryDone();
   log.info({ ...summary, ...boot, resumed }, 'agent started');
   supervisor.start();
   routerWatch.start();
