@@ -123,7 +123,7 @@ try {
       supported: { 'dynamic-import': false },
       plugins: [unbundledMetaUrl('cjs'), slimDependencies],
     }),
-    build({ ...esm, entryPoints: ['src/agent/main.ts', 'src/router/main.ts', 'src/router/follower.ts', 'src/cli/planning.ts', 'src/pipeline/load-main.ts'] }),
+    build({ ...esm, entryPoints: ['src/agent/main.ts', 'src/router/main.ts', 'src/router/follower.ts', 'src/cli/planning.ts', 'src/pipeline/load-main.ts', 'src/runtime/container/relay-main.ts'] }),
   ]);
   const hash = createHash('sha256').update(readFileSync(join(out, 'cli/cli.cjs'))).digest('hex').slice(0, 16);
   await build({ ...esm, entryPoints: { 'cli/main': 'src/cli/entry.ts' }, define: { CLI_BUNDLE_HASH: JSON.stringify(hash) } });

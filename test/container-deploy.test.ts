@@ -6,7 +6,7 @@ import { LABEL } from '../src/runtime/container/labels.js';
 import { freePort } from '../src/util/ports.js';
 import { agentStatus } from './fixtures/release-apps/stack.js';
 import { Load, get } from './fixtures/release-apps/traffic.js';
-import { cleanup, stackDir, symphony } from './helpers/cli.js';
+import { ROOT, cleanup, stackDir, symphony } from './helpers/cli.js';
 
 // A container service behind a route, through the real CLI, agent, router and dockerd:
 // blue-green of a changed image under load, a no-change plan, the volume kept, rollback.
@@ -102,6 +102,70 @@ describe('container service behind a route', () => {
       expect(report.failed, report.failures.join('\n')).toBe(0);
       expect(report.versions.v1).toBeGreaterThan(0);
       expect(report.versions.v2).toBeGreaterThan(0);
+    }
+  }, 150_000);
+});
+
+/** Copy a package and everything it depends on (hoisted node_modules) into `dest/node_modules`. */
+function copyClosure(name: string, dest: string, seen = new Set<string>()): void {
+  if (seen.has(name)) return;
+  seen.add(name);
+  const from = join(ROOT, 'node_modules', name);
+  cpSync(from, join(dest, 'node_modules', name), { recursive: true, dereference: true });
+  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const dep of Object.keys(pkg.dependencies ?? {})) copyClosure(dep, dest, seen);
+}
+
+describe('a container writes to the stack\'s process-runtime postgres', () => {
+  let pdir: string;
+  let pstate: string;
+
+  beforeAll(() => {
+    pdir = stackDir({
+      'symphony.yaml': `name: ctrdb
+services:
+  db:
+    postgres: { version: "15" }
+    volume: db-data
+  api:
+    image: { build: ./api }
+    port: 3000
+    env: { DATABASE_URL: "\${db.url}" }
+    health: { http: /healthz, interval: 100ms }
+    listens: true
+`,
+    });
+    cpSync(FIXTURE, join(pdir, 'api'), { recursive: true });
+    copyClosure('pg', join(pdir, 'api'));
+    pstate = join(pdir, '.symphony');
+  });
+
+  afterAll(async () => {
+    await symphony(['destroy', '--yes'], { cwd: pdir });
+    await cleanup(pstate);
+  });
+
+  it('${db.url} names the host gateway inside the container, and its writes are rows of the server', async () => {
+    const r = await symphony(['apply', '--yes'], { cwd: pdir });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const api = (await agentStatus(pstate)).services.find((x) => x.name === 'api')!.instances[0];
+    const base = `http://127.0.0.1:${api.port}`;
+    expect((await get(`${base}/env?name=DATABASE_URL`)).body).toMatch(/^postgres:\/\/ctrdb:[^@]+@host\.docker\.internal:\d+\/ctrdb/);
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const w = await get(`${base}/db?name=${name}`);
+      expect(w.status, w.body).toBe(200);
+      ids.push(w.body);
+    }
+    const url = (await symphony(['output', 'db.url', '--reveal', '--yes'], { cwd: pdir })).stdout.trim();
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const rows = (await client.query('SELECT id::text, name, version FROM container_writes ORDER BY id')).rows;
+      expect(rows).toEqual(ids.map((id, i) => ({ id, name: ['a', 'b', 'c'][i], version: 'v1' })));
+    } finally {
+      await client.end();
     }
   }, 150_000);
 });

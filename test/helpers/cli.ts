@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +54,12 @@ export async function cleanup(stateDir: string): Promise<void> {
   const driver = new RuntimeSet({ scope: stateDir });
   for (const o of await driver.list()) await driver.stop(o, { graceMs: 2000 });
   driver.close();
+  // The container relay of the state dir (src/runtime/container/relay.ts), when one was started.
+  try {
+    process.kill(Number(readFileSync(join(stateDir, 'container', 'relay.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    /* none */
+  }
   try {
     const router = await Promise.race([routerPid(stateDir), sleep(2000).then(() => null)]);
     if (router) process.kill(router, 'SIGTERM');

@@ -7,7 +7,8 @@ import type { InstanceHandle, InstanceSpec, ObservedInstance, RuntimeDriver, Sto
 import { ensureEngine, requireEngine, type Engine } from './engine.js';
 import { LABEL, containerName, scopeFilter } from './labels.js';
 import { LogPump } from './logs.js';
-import { containerConfig } from './config.js';
+import { containerConfig, loopbackPorts } from './config.js';
+import { ensureRelay } from './relay.js';
 
 export interface ContainerDriverOptions {
   /** State directory; stamped on every container as a label so `list()` finds this scope's instances only. */
@@ -45,6 +46,7 @@ export class ContainerDriver implements RuntimeDriver {
   async start(spec: InstanceSpec): Promise<InstanceHandle> {
     if (!spec.container) throw new RuntimeError(`instance ${spec.id} has no image`, `give services.${spec.service} an image: (or runtime: process), then run symphony plan`);
     const engine = await requireEngine({ onStart: this.opts.onEngineStart });
+    await ensureRelay(engine, this.scope, loopbackPorts(spec.env));
     const name = containerName(this.scope, spec.id);
     await removeContainer(engine.docker.getContainer(name));
     let container: Dockerode.Container;
