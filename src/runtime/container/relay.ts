@@ -37,9 +37,16 @@ export async function bridgeGateway(engine: Engine): Promise<string> {
   const configured = (net.IPAM?.Config ?? []).map((c: { Gateway?: string }) => c.Gateway).find((g: string | undefined) => g && /^\d+\.\d+\.\d+\.\d+$/.test(g));
   // dockerd leaves the default bridge's gateway out of IPAM: it is the address of the bridge interface.
   const ifname = (net.Options as Record<string, string> | undefined)?.['com.docker.network.bridge.name'] ?? 'docker0';
-  const gw = configured ?? networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+  // (listed by the OS only while a container is attached), or dockerd's pick, the subnet's first address.
+  const gw = configured ?? networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address ?? firstHost(net.IPAM?.Config?.[0]?.Subnet);
   if (!gw) throw new RuntimeError(`the engine's bridge network (${ifname}) has no IPv4 gateway`, 'containers cannot reach services on 127.0.0.1; check the engine\'s default bridge (docker network inspect bridge)');
   return gw;
+}
+
+/** `172.17.0.1` of `172.17.0.0/16`. */
+function firstHost(subnet: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(subnet ?? '');
+  return m ? `${m[1]}.${m[2]}.${m[3]}.${Number(m[4]) + 1}` : undefined;
 }
 
 /**
