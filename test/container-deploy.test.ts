@@ -106,6 +106,46 @@ describe('container service behind a route', () => {
   }, 150_000);
 });
 
+describe('container supervision and adoption', () => {
+  it('symphony image base node reports the base image', async () => {
+    const r = await symphony(['image', 'base', 'node', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tag: `symphony/node:${process.versions.node.split('.')[0]}`, id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), built: false });
+  });
+
+  it('a container whose PID 1 is killed is restarted by the supervisor; kill -9 of the agent: the next one adopts running containers and removes an orphan', async () => {
+    const web = async () => (await agentStatus(state)).services.find((x) => x.name === 'web')!;
+    const victim = (await web()).instances.find((i) => i.role === 'live')!;
+    process.kill(victim.pid!, 'SIGKILL');
+    let back = victim;
+    for (let i = 0; i < 150 && (back.pid === victim.pid || !back.alive); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = (await web()).instances.find((x) => x.id === victim.id)!;
+    }
+    expect(back.alive).toBe(true);
+    expect(back.pid).not.toBe(victim.pid);
+    expect(back.restarts).toBe(victim.restarts + 1);
+    expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    // An orphan: a container of this state dir that no record claims.
+    const { ContainerDriver } = await import('../src/runtime/container/driver.js');
+    const stray = new ContainerDriver({ scope: state });
+    const image = (await requireEngine().then((e) => e.docker.listContainers({ filters: { label: [`${LABEL.scope}=${state}`] } })))[0].Image;
+    await stray.start({ id: 'web-0badc0de-0', service: 'web', release: 'web-0badc0de', command: '', cwd: '/', env: {}, port: await freePort(), logDir: join(state, 'logs'), container: { image, containerPort: 3000, mounts: [] } });
+    stray.close();
+    const running = (await web()).instances.filter((i) => i.alive).map((i) => [i.id, i.pid]);
+    process.kill(Number(readFileSync(join(state, 'agent.pid'), 'utf8')), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    // The CLI starts a new agent, which recovers before it answers status.
+    const st = await symphony(['status', '--json'], { cwd: dir });
+    expect(st.code, st.stderr).toBe(0);
+    const after = await web();
+    expect(after.instances.filter((i) => i.alive).map((i) => [i.id, i.pid])).toEqual(running);
+    expect((await containersOf(state)).map((c) => c.instance)).not.toContain('web-0badc0de-0');
+    const events = JSON.parse((await symphony(['events', '--json', '-n', '200'], { cwd: dir })).stdout).events as Array<{ kind: string }>;
+    expect(events.filter((e) => e.kind === 'instance-died')).toEqual([]);
+  }, 60_000);
+});
+
 /** Copy a package and everything it depends on (hoisted node_modules) into `dest/node_modules`. */
 function copyClosure(name: string, dest: string, seen = new Set<string>()): void {
   if (seen.has(name)) return;
