@@ -29,6 +29,8 @@ export const WRITES_TABLE = 'bench_writes';
  */
 export async function startWriter(connection: pg.PoolConfig, rate: number, connections: number, firstId: number): Promise<Writer> {
   const pool = new pg.Pool({ ...connection, max: connections });
+  // An idle client whose server went away (a restart) errors here; the next query gets a new one.
+  pool.on('error', () => undefined);
   await Promise.all(Array.from({ length: connections }, async () => (await pool.connect()).release()));
   const log: Write[] = [];
   let running = true;

@@ -1,6 +1,6 @@
 import { ContainerDriver } from './container/driver.js';
 import { ProcessDriver } from './process/index.js';
-import type { InstanceHandle, InstanceSpec, ObservedInstance, RuntimeDriver, StopOptions } from './types.js';
+import type { InstanceHandle, InstanceSpec, InstanceUsage, ObservedInstance, RuntimeDriver, StopOptions } from './types.js';
 
 /**
  * The drivers of one state dir behind one RuntimeDriver, as the agent uses
@@ -36,6 +36,11 @@ export class RuntimeSet implements RuntimeDriver {
   async list(): Promise<ObservedInstance[]> {
     const [procs, containers] = await Promise.all([this.process.list(), this.container.list()]);
     return [...procs, ...containers];
+  }
+
+  /** CPU and memory by process group for both runtimes: a container's PID 1 leads its group as the host sees it. */
+  usage(handles: InstanceHandle[]): Promise<Map<string, InstanceUsage>> {
+    return this.process.usage(handles);
   }
 
   logFile(id: string): string {
