@@ -1,20 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InstanceRecord } from '../state/types.js';
 import { handleOf, isRunning, kindCtx, waitInstanceHealthy } from './instances.js';
-import { live, ordinals, releaseConfig, startAll, stopAll, type StepRun } from './step-run.js';
+import { live, ordinals, releaseConfig, startAll, stopAll, upstreamsOfInstances, type StepRun } from './step-run.js';
 
 /** Longest wait between taking a removed replica off the route and stopping it (its in-flight requests finish on SIGTERM too). */
 const SETTLE_MS = 1000;
-
-const upstreams = (xs: InstanceRecord[]) => xs.filter((i) => i.port !== null).map((i) => ({ id: i.id, host: '127.0.0.1', port: i.port as number }));
 
 /** Point the service's routes at `keep`: the plan's routes when it carries them (apply), else the routes already sending to the release (scale). */
 async function reroute(r: StepRun, release: string, keep: InstanceRecord[]): Promise<void> {
   const traffic = await r.deps.traffic();
   if (!traffic) return;
   const routes = r.plan.routes.filter((x) => x.service === r.step.service);
-  if (routes.length === 0) return void (await traffic.setUpstreams(release, upstreams(keep)));
-  for (const rt of routes) await traffic.setBackends(rt, [{ release, weight: 100, upstreams: upstreams(keep) }]);
+  if (routes.length === 0) return void (await traffic.setUpstreams(release, upstreamsOfInstances(keep)));
+  for (const rt of routes) await traffic.setBackends(rt, [{ release, weight: 100, upstreams: upstreamsOfInstances(keep) }]);
 }
 
 /**

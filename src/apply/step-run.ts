@@ -43,10 +43,13 @@ export async function healthAll(r: StepRun, release: string): Promise<void> {
   await Promise.all(live(r, release).map((i) => waitInstanceHealthy(r.deps, ctx, cfg, i)));
 }
 
+/** The router upstreams of these instances (those with a port). */
+export function upstreamsOfInstances(instances: InstanceRecord[]): Upstream[] {
+  return instances.filter((i) => i.port !== null).map((i) => ({ id: i.id, host: '127.0.0.1', port: i.port as number }));
+}
+
 export function upstreamsOf(r: StepRun, release: string | null): Upstream[] {
-  return live(r, release)
-    .filter((i) => i.port !== null)
-    .map((i) => ({ id: i.id, host: '127.0.0.1', port: i.port as number }));
+  return upstreamsOfInstances(live(r, release));
 }
 
 /** Send all of the service's routes to one release. */

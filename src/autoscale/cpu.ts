@@ -1,39 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-
-/** Clock ticks per second of /proc's utime and stime (USER_HZ: 100 on Linux). */
-const HZ = 100;
-
-/** Fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses. */
-function statFields(pid: string): string[] | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds used so far by each process group in `groups` (an instance is
- * started as its own group, so its children count too), read from
- * /proc/<pid>/stat of every process: utime + stime. Children that already
- * exited are not counted, as in `top`. Groups with no process are left out.
- */
-export function groupCpuSeconds(groups: Iterable<number>): Map<number, number> {
-  const want = new Set(groups);
-  const out = new Map<number, number>();
-  if (want.size === 0) return out;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const f = statFields(pid);
-    if (!f) continue;
-    // After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
-    const pgrp = Number(f[2]);
-    if (!want.has(pgrp)) continue;
-    out.set(pgrp, (out.get(pgrp) ?? 0) + (Number(f[11]) + Number(f[12])) / HZ);
-  }
-  return out;
-}
+import { groupUsage } from '../runtime/process/usage.js';
 
 /** One reading of a set of instances, to be compared with the next. */
 export interface CpuReading {
@@ -41,13 +6,14 @@ export interface CpuReading {
   seconds: Map<string, number>;
 }
 
-/** Read the CPU seconds of instances given as id -> process group id. */
+/** Read the CPU seconds of instances given as id -> process group id; instances with no process are left out. */
 export function readCpu(instances: Map<string, number>, now = Date.now()): CpuReading {
-  const byGroup = groupCpuSeconds(instances.values());
+  // The process runtime's one pass over /proc (utime + stime of every process in each group).
+  const byGroup = groupUsage([...instances.values()]);
   const seconds = new Map<string, number>();
   for (const [id, pgid] of instances) {
-    const s = byGroup.get(pgid);
-    if (s !== undefined) seconds.set(id, s);
+    const u = byGroup.get(pgid);
+    if (u) seconds.set(id, u.cpuSeconds);
   }
   return { at: now, seconds };
 }

@@ -15,6 +15,8 @@ interface Watch {
   samples: Sample[];
   recommendations: Recommendation[];
   nextAt: number;
+  /** When the service was last scaled: read from the journal when the watch starts (any scaling changes the count and restarts it). */
+  lastScaleAt: number | null;
 }
 
 /**
@@ -45,7 +47,7 @@ export function autoscaleGuest(): AgentGuest {
     const key = `${s.env}/${s.service.name}`;
     let w = watches.get(key);
     if (!w || w.release !== s.release || w.count !== s.instances.length) {
-      w = { release: s.release, count: s.instances.length, reading: null, samples: [], recommendations: w?.recommendations ?? [], nextAt: now };
+      w = { release: s.release, count: s.instances.length, reading: null, samples: [], recommendations: w?.recommendations ?? [], nextAt: now, lastScaleAt: lastScaleAt(h.deps, s.env, s.service.name) };
       watches.set(key, w);
     }
     if (now < w.nextAt) return;
@@ -55,7 +57,7 @@ export function autoscaleGuest(): AgentGuest {
     w.reading = reading;
     if (usage === null) return;
     w.samples = [...w.samples, { at: now, cpu: usage }].slice(-Math.max(cfg.periods, 1));
-    const d = decide(cfg, { current: s.instances.length, samples: w.samples, lastScaleAt: lastScaleAt(h.deps, s.env, s.service.name), recommendations: w.recommendations }, now);
+    const d = decide(cfg, { current: s.instances.length, samples: w.samples, lastScaleAt: w.lastScaleAt, recommendations: w.recommendations }, now);
     if (d.recommendation) w.recommendations = [...w.recommendations.filter((r) => r.at > now - Math.max(cfg.cooldownDownMs, cfg.cooldownUpMs)), d.recommendation];
     if (!d.decision) return;
     if (h.operations.busy()) return void h.deps.log.info({ service: s.service.name, decision: d.decision }, 'autoscale waits: an operation runs');

@@ -29,8 +29,7 @@ export function scaledService(deps: ExecDeps, env: string, name: string): Scaled
 
 /** Every app with `autoscale:` at its live release, in every environment of the state dir. */
 export function autoscaledServices(deps: ExecDeps): ScaledService[] {
-  const envs = deps.store.db.prepare(`SELECT DISTINCT env FROM services`).pluck().all() as string[];
-  return envs.flatMap((env) =>
+  return deps.store.envs().flatMap((env) =>
     deps.store
       .services(env)
       .map((s) => (s.kind === 'app' ? scaledService(deps, env, s.name) : null))

@@ -58,7 +58,7 @@ export function backedUpService(deps: ExecDeps, env: string, service: string): B
 
 /** Every service of every environment whose current release has a `backup:` section. */
 export function backedUpServices(deps: ExecDeps): Array<{ env: string; service: string; config: ReleaseConfig }> {
-  const envs = deps.store.db.prepare(`SELECT DISTINCT env FROM services`).pluck().all() as string[];
+  const envs = deps.store.envs();
   const out: Array<{ env: string; service: string; config: ReleaseConfig }> = [];
   for (const env of envs) {
     for (const s of deps.store.services(env)) {

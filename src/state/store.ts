@@ -81,6 +81,11 @@ export class StateStore {
     return this.db.transaction(fn)();
   }
 
+  /** Environments that have at least one recorded service. */
+  envs(): string[] {
+    return this.db.prepare(`SELECT DISTINCT env FROM services ORDER BY env`).pluck().all() as string[];
+  }
+
   services(env: string): ServiceRecord[] {
     return (this.db.prepare(`SELECT * FROM services WHERE env = ? ORDER BY name`).all(env) as Row[]).map(toService);
   }
